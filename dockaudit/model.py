@@ -1,0 +1,518 @@
+"""The data dockaudit reasons about: pure, frozen, source-independent.
+
+Everything a rule sees is defined here. Scripts, saved inspect JSON and a live
+engine are all turned into the same `ContainerSpec`, in the engine's own terms
+(bytes, nano-CPUs, ``80/tcp`` keys, ``CAP_*`` names), so that one rule gives one
+verdict whatever the source.
+
+A value the linter cannot know (``"$IMAGE"``, ``${MEM:-512m}``, ``$(cat f)``) is
+`UNKNOWN`: not empty, not a violation. Rules must say nothing about what they
+cannot see; `known()` is the test to use.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping, TypeVar
+
+T = TypeVar("T")
+
+
+class _Unknown:
+    """The single value that stands for "set, but not knowable statically"."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:  # an unknown must never pass for "set" or "unset" by accident
+        raise TypeError("UNKNOWN has no truth value; test it with known()")
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def known(value: object) -> bool:
+    """True when *value* is not `UNKNOWN` (None, meaning "not set", is known)."""
+    return value is not UNKNOWN
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ordered so that ``ERROR > WARNING > INFO``."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (use error, warning or info)") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+class Source(str, enum.Enum):
+    """Where a container definition came from."""
+
+    STATIC = "static"  # a script or Markdown file
+    LIVE = "live"  # inspect JSON or a running engine
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A span of a file, 1-based, end column inclusive of the last character + 1."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRef:
+    """A container on an engine, for findings that come from inspect JSON or live."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One argv word of a command as the shell would pass it.
+
+    ``text`` is the source text (quotes and ``$`` included); ``value`` the word
+    after quote removal and constant-variable expansion, or `UNKNOWN` when it
+    depends on something the linter cannot see. ``splits`` is True when the
+    word may expand to zero or several words (unquoted ``$OPTS``,
+    ``"${ARGS[@]}"``): then the command may hold options nobody can see.
+    """
+
+    text: str
+    value: str | Any
+    loc: Location
+    splits: bool = False
+
+    @property
+    def is_known(self) -> bool:
+        return self.value is not UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A docker/podman/nerdctl command found in a file, before the grammar reads it.
+
+    ``words`` are the words after the program word: global options, the
+    subcommand and its arguments, in order. ``context`` says how it was found:
+    ``code``, ``markdown``, ``sh-c`` (a string run by ``bash -c``/``sh -c``),
+    ``ssh``, ``substitution`` (inside ``$(…)`` or backticks).
+    """
+
+    program: str  # docker, podman, nerdctl (the tool, not the word as spelt)
+    program_word: Word
+    words: tuple[Word, ...]
+    loc: Location  # the whole command, first word to last
+    context: str = "code"
+
+
+@dataclass(frozen=True, slots=True)
+class UsageProblem:
+    """Something the Docker CLI or engine would reject or warn about in a command.
+
+    Recorded by the grammar, reported by the DA002–DA007 rules.
+    """
+
+    rule_id: str
+    message: str
+    loc: Location
+    fix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OptionUse:
+    """One option as given: canonical long name, the word(s) it came from, its value."""
+
+    name: str  # canonical long name, e.g. "--memory" (aliases resolved: --net -> --network)
+    spelled: str  # as written: "-m", "--net", "-itd" (the cluster)
+    flag: Word  # the word holding the flag
+    value: Word | None  # the value word (may be the same word as flag: -m512m, --x=y)
+    value_text: str | Any | None  # the value itself (UNKNOWN when not knowable), None for bools
+    loc: Location  # of the flag and its value together
+
+
+@dataclass(frozen=True, slots=True)
+class DockerCommand:
+    """An invocation read by the grammar: which subcommand, which options, which operands."""
+
+    invocation: Invocation
+    subcommand: tuple[str, ...]  # ("run",), ("network", "create"), ("rm",) — canonical, without "container"
+    global_options: tuple[OptionUse, ...]
+    options: tuple[OptionUse, ...]
+    operands: tuple[Word, ...]  # for run/create: image first, then the command
+    problems: tuple[UsageProblem, ...] = ()
+    incomplete: bool = False  # a splitting unknown word may hide options
+
+    @property
+    def loc(self) -> Location:
+        return self.invocation.loc
+
+    def option(self, name: str) -> OptionUse | None:
+        """The last use of option *name* (canonical long form), if any."""
+        for use in reversed(self.options):
+            if use.name == name:
+                return use
+        return None
+
+    def all(self, name: str) -> tuple[OptionUse, ...]:
+        return tuple(use for use in self.options if use.name == name)
+
+    def has(self, name: str) -> bool:
+        return any(use.name == name for use in self.options)
+
+
+# --- the container model -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A parsed image reference. ``registry`` None means Docker Hub."""
+
+    raw: str
+    registry: str | None
+    repository: str  # path without registry: "library/mysql", "bitnami/postgresql"
+    tag: str | None  # None: no tag given (the engine uses "latest")
+    digest: str | None
+
+    @property
+    def name(self) -> str:
+        """The last path component: ``mysql`` for ``docker.io/library/mysql:8``."""
+        return self.repository.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class PortBinding:
+    """One published port. Strings as the engine stores them; "" = any / random."""
+
+    container_port: str  # "80" or "8000-8002"
+    protocol: str  # tcp, udp, sctp
+    host_ip: str | Any  # "" means all interfaces
+    host_port: str | Any  # "" means a random port; may be a range "9000-9010"
+    loc: Location | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.container_port}/{self.protocol}"
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """A filesystem mount, by type: bind, volume (named or anonymous), tmpfs."""
+
+    type: str  # bind | volume | tmpfs | npipe | cluster | image
+    target: str | Any
+    source: str | Any | None = None  # None for anonymous volumes and tmpfs
+    read_only: bool = False
+    propagation: str | None = None  # rprivate, shared, rshared, slave, …
+    options: tuple[str, ...] = ()  # tmpfs options ("exec", "size=64m"), volume options
+    flag: str = "--volume"  # --volume, --mount, --tmpfs, or "image" (VOLUME of the image)
+    loc: Location | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.type == "volume" and self.source is None
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    key: str | Any
+    value: str | Any | None  # None: "-e KEY" (taken from the client's environment)
+    loc: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ulimit:
+    name: str
+    soft: int | Any
+    hard: int | Any
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleDevice:
+    kind: str  # read-bps, write-bps, read-iops, write-iops
+    path: str | Any
+    rate: int | Any
+    loc: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceMapping:
+    host_path: str | Any
+    container_path: str | Any
+    permissions: str = "rwm"
+    loc: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    container: str | Any
+    alias: str | Any
+    loc: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    name: str | Any  # no, always, unless-stopped, on-failure
+    max_retries: int | Any = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Healthcheck:
+    test: tuple[str, ...] | Any  # ("NONE",) disables; ("CMD-SHELL", "x"); ("CMD", ...)
+    interval_ns: int | Any | None = None
+    timeout_ns: int | Any | None = None
+    start_period_ns: int | Any | None = None
+    retries: int | Any | None = None
+
+    @property
+    def disabled(self) -> bool:
+        return self.test == ("NONE",)
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    """One row of the engine's ``top`` for a running container."""
+
+    pid: str
+    user: str
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeState:
+    """What only a running host knows. None on static specs."""
+
+    status: str  # created, running, restarting, exited, paused, dead
+    running: bool = False
+    exit_code: int | None = None
+    started_at: str | None = None  # RFC 3339, as the engine reports it
+    finished_at: str | None = None
+    oom_killed: bool = False
+    restart_count: int = 0
+    health_status: str | None = None  # starting, healthy, unhealthy; None without a healthcheck
+    processes: tuple[Process, ...] | None = None  # None when not read (not running, or top failed)
+    image_id: str | None = None  # the image the container runs
+    tag_image_id: str | None = None  # the image its tag names now, when known
+    effective_user: str | None = None  # the image's USER when the container sets none
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a spec came from: a file location (static) or a container (live)."""
+
+    source: Source
+    loc: Location | None = None  # the whole command, for static specs
+    container: ContainerRef | None = None  # for live and inspect specs
+    tool: str = "docker"  # docker, podman, nerdctl
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """A container definition, normalised as the engine stores it.
+
+    ``None`` means "not set" (the engine default applies); `UNKNOWN` means
+    "set, value not knowable". ``incomplete`` means the command holds a word
+    that may expand to options nobody can see: rules about a *missing*
+    option must stay silent then. ``locations`` maps a field name to the
+    location of the word that set it; `where()` falls back to the command.
+    """
+
+    origin: Origin
+    subcommand: str = "run"  # run or create (live: create)
+    detach: bool = False
+    incomplete: bool = False
+
+    # identity
+    name: str | Any | None = None
+    image: ImageRef | Any | None = None
+    entrypoint: tuple[str | Any, ...] | Any | None = None
+    command: tuple[str | Any, ...] = ()  # words; an element may be UNKNOWN
+    interactive: bool = False
+    tty: bool = False
+    auto_remove: bool = False
+    user: str | Any | None = None
+    workdir: str | Any | None = None
+    env: tuple[EnvVar, ...] = ()
+    env_files: tuple[str | Any, ...] = ()
+    labels: Mapping[str, str | Any] = field(default_factory=dict)
+
+    # resources (bytes, nano-CPUs; None = not set)
+    memory: int | Any | None = None
+    memory_swap: int | Any | None = None
+    memory_reservation: int | Any | None = None
+    kernel_memory: int | Any | None = None
+    memory_swappiness: int | Any | None = None
+    nano_cpus: int | Any | None = None
+    cpu_shares: int | Any | None = None
+    cpu_period: int | Any | None = None
+    cpu_quota: int | Any | None = None
+    cpuset_cpus: str | Any | None = None
+    cpuset_mems: str | Any | None = None
+    pids_limit: int | Any | None = None
+    ulimits: tuple[Ulimit, ...] = ()
+    blkio_throttles: tuple[ThrottleDevice, ...] = ()
+    oom_kill_disable: bool = False
+    oom_score_adj: int | Any | None = None
+    shm_size: int | Any | None = None
+    storage_opt: Mapping[str, str | Any] = field(default_factory=dict)
+
+    # storage
+    mounts: tuple[Mount, ...] = ()
+    volumes_from: tuple[str | Any, ...] = ()
+    read_only_rootfs: bool = False
+    volume_driver: str | Any | None = None
+
+    # network
+    network_mode: str | Any | None = None  # None: default bridge; host, none, bridge, container:X, or a name
+    networks: tuple[str | Any, ...] = ()  # every --network given, in order
+    network_aliases: tuple[str | Any, ...] = ()
+    ip: str | Any | None = None
+    ip6: str | Any | None = None
+    links: tuple[Link, ...] = ()
+    ports: tuple[PortBinding, ...] = ()
+    publish_all: bool = False
+    expose: tuple[str, ...] = ()  # "80/tcp"
+    hostname: str | Any | None = None
+    dns: tuple[str | Any, ...] = ()
+    extra_hosts: tuple[str | Any, ...] = ()
+    mac_address: str | Any | None = None
+
+    # security and isolation
+    privileged: bool = False
+    cap_add: tuple[str | Any, ...] = ()  # normalised CAP_* (or "ALL")
+    cap_drop: tuple[str | Any, ...] = ()
+    security_opt: tuple[str | Any, ...] = ()  # as given, "no-new-privileges", "seccomp=unconfined", …
+    pid_mode: str | Any | None = None
+    ipc_mode: str | Any | None = None
+    uts_mode: str | Any | None = None
+    userns_mode: str | Any | None = None
+    cgroupns_mode: str | Any | None = None
+    devices: tuple[DeviceMapping, ...] = ()
+    device_cgroup_rules: tuple[str | Any, ...] = ()
+    sysctls: Mapping[str, str | Any] = field(default_factory=dict)
+    group_add: tuple[str | Any, ...] = ()
+
+    # lifecycle and logging
+    restart_policy: RestartPolicy | None = None  # None: "no"
+    healthcheck: Healthcheck | None = None  # None: the image's (unknown statically)
+    init: bool | None = None
+    log_driver: str | Any | None = None  # None: the daemon default
+    log_opts: Mapping[str, str | Any] = field(default_factory=dict)
+    stop_signal: str | Any | None = None
+
+    runtime: RuntimeState | None = None
+    locations: Mapping[str, Location] = field(default_factory=dict)
+
+    @property
+    def is_service(self) -> bool:
+        """A long-running container: -d, a restart policy, docker create, or any live one."""
+        if self.origin.source is Source.LIVE or self.subcommand == "create" or self.detach:
+            return True
+        policy = self.restart_policy
+        return policy is not None and (policy.name is UNKNOWN or policy.name != "no")
+
+    @property
+    def container(self) -> ContainerRef | None:
+        return self.origin.container
+
+    def where(self, field_name: str | None = None) -> Location | None:
+        """Location of the word that set *field_name*, else of the whole command."""
+        if field_name is not None and field_name in self.locations:
+            return self.locations[field_name]
+        return self.origin.loc
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptCommand:
+    """One docker command of a script with, for run/create, its container spec."""
+
+    command: DockerCommand
+    spec: ContainerSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """A region of a file that could not be read; reported as DA001."""
+
+    message: str
+    loc: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """An inline ``# dockaudit ignore=…`` comment and what it covers."""
+
+    rule_ids: frozenset[str]
+    reason: str | None
+    loc: Location  # the comment itself
+    first_line: int  # the lines it covers, inclusive
+    last_line: int
+    file_wide: bool = False
+
+
+@dataclass(frozen=True)
+class Script:
+    """All docker commands of one file, in order, and what could not be read."""
+
+    path: str
+    kind: str  # "shell" or "markdown"
+    commands: tuple[ScriptCommand, ...] = ()
+    problems: tuple[ParseProblem, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
+    lines: tuple[str, ...] = ()  # the file's text, for code frames and snippets
+
+    @property
+    def specs(self) -> tuple[ContainerSpec, ...]:
+        return tuple(c.spec for c in self.commands if c.spec is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem found, ready to report."""
+
+    rule_id: str
+    name: str
+    severity: Severity
+    message: str
+    location: Location | None
+    fix: str | None = None
+    container: ContainerRef | None = None
+    suppressed: str | None = None  # the reason, when an ignore matched
+    fingerprint_basis: str | None = None  # the normalised command, for stable fingerprints
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (
+            loc.path if loc else "",
+            loc.line if loc else 0,
+            loc.column if loc else 0,
+            self.container.name if self.container else "",
+            self.rule_id,
+            self.message,
+        )

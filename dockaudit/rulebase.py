@@ -1,0 +1,163 @@
+"""What a rule is: its declaration, its options, and what it may yield.
+
+Rules import this module and `dockaudit.model`, nothing else of dockaudit.
+A rule class declares its id, name, severity, sources, references and options;
+its docstring is its documentation (summary line, why it matters,
+**Anti-pattern** and **Best practice** bash blocks). It implements one or more
+of the ``check_*`` methods and yields `Violation`s; the engine turns those into
+findings with the configured severity and applies suppressions.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect as _inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterable, Mapping
+
+from dockaudit.model import (
+    ContainerSpec,
+    DockerCommand,
+    Location,
+    Script,
+    Severity,
+    Source,
+)
+
+STATIC = frozenset({Source.STATIC})
+LIVE = frozenset({Source.LIVE})
+BOTH = frozenset({Source.STATIC, Source.LIVE})
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A rule option: its default, its type, and what it means (for `dockaudit config`)."""
+
+    default: Any
+    type: type | tuple[type, ...]
+    help: str
+    item_type: type | None = None  # for list options: the type of each item
+
+    def validate(self, value: Any) -> str | None:
+        """An error message when *value* does not fit, else None."""
+        if not isinstance(value, self.type) or (isinstance(value, bool) and self.type is int):
+            return f"expected {_type_name(self.type)}, got {type(value).__name__}"
+        if self.item_type is not None and isinstance(value, (list, tuple)):
+            for item in value:
+                if not isinstance(item, self.item_type):
+                    return f"expected a list of {_type_name(self.item_type)}, got an item {item!r}"
+        if self.item_type is not None and isinstance(value, dict):
+            for item in value.values():
+                if not isinstance(item, self.item_type):
+                    return f"expected values of type {_type_name(self.item_type)}, got {item!r}"
+        return None
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(x.__name__ for x in t)
+    return {"str": "a string", "int": "an integer", "bool": "true or false", "list": "a list",
+            "dict": "a mapping", "float": "a number"}.get(t.__name__, t.__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a rule yields: a message naming the offending value, where, and how to fix it."""
+
+    message: str
+    loc: Location | None = None  # None: the command (static) or the container (live)
+    fix: str | None = None
+    severity: Severity | None = None  # a rule may lower/raise one finding (e.g. DA206 read-only)
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """Daemon-wide facts a live audit knows: defaults that decide effective settings."""
+
+    default_log_driver: str | None = None
+    default_log_opts: Mapping[str, str] = field(default_factory=dict)
+    security_options: tuple[str, ...] = ()  # from `docker info`: "name=seccomp,profile=default", …
+    storage_driver: str | None = None
+    no_new_privileges: bool = False  # daemon --no-new-privileges
+    dangling_volumes: tuple[str, ...] = ()  # names of volumes no container uses
+    volumes_read: bool = False  # whether dangling_volumes was read
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may know besides the model: its options, today, the host (live)."""
+
+    options: Mapping[str, Any]
+    today: _dt.date
+    host: HostInfo | None = None
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes below."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    sources: ClassVar[frozenset[Source]] = BOTH
+    references: ClassVar[tuple[str, ...]] = ()  # "CIS Docker Benchmark 5.11", URLs
+    cis: ClassVar[str | None] = None  # CIS Docker Benchmark section, "5.11"
+    theme: ClassVar[str] = ""  # "resources", "storage", … (SARIF tags)
+    enabled_by_default: ClassVar[bool] = True
+    service_only: ClassVar[bool] = False  # † in the catalogue: only -d / --restart / create / live
+    options: ClassVar[Mapping[str, Option]] = {}
+
+    # --- what a rule can check (implement one or more) ---
+
+    def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
+        """Check one container definition (static or live)."""
+        return ()
+
+    def check_command(self, command: DockerCommand, ctx: RuleContext) -> Iterable[Violation]:
+        """Check one docker command of a script (any subcommand: exec, rm, network create, …)."""
+        return ()
+
+    def check_script(self, script: Script, ctx: RuleContext) -> Iterable[Violation]:
+        """Check a whole script: things only visible across its commands."""
+        return ()
+
+    def check_host(self, host: HostInfo, ctx: RuleContext) -> Iterable[Violation]:
+        """Check a live host as a whole (dangling volumes, …)."""
+        return ()
+
+    # --- documentation ---
+
+    @classmethod
+    def doc(cls) -> str:
+        return _inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.doc().split("\n", 1)[0].strip()
+
+    @classmethod
+    def examples(cls) -> tuple[str | None, str | None]:
+        """The bash blocks under **Anti-pattern** and **Best practice** of the docstring."""
+        return _section_code(cls.doc(), "Anti-pattern"), _section_code(cls.doc(), "Best practice")
+
+    @classmethod
+    def implements(cls, method: str) -> bool:
+        return getattr(cls, method) is not getattr(Rule, method)
+
+
+def _section_code(doc: str, heading: str) -> str | None:
+    marker = f"**{heading}**"
+    start = doc.find(marker)
+    if start < 0:
+        return None
+    fence = doc.find("```", start)
+    if fence < 0:
+        return None
+    body_start = doc.find("\n", fence) + 1
+    end = doc.find("```", body_start)
+    if end < 0:
+        return None
+    return doc[body_start:end]
+
+
+RuleClass = type[Rule]
+RuleFactory = Callable[[], Iterable[RuleClass]]

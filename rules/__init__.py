@@ -1,0 +1,1 @@
+"""dockaudit's built-in rules, registered through the ``dockaudit`` entry-point group."""
