@@ -1,0 +1,79 @@
+"""How data tables keyed by image name are matched against an image reference.
+
+A table key is a repository path without tag: ``mysql``, ``bitnami/postgresql``,
+``mssql/server``, or with a registry, ``ghcr.io/acme/db``. The most specific
+key wins: the full reference with its registry, then the repository path, then
+ever shorter tails of it, down to the bare name. A key with a slash therefore
+matches only that namespace (``bitnami/postgresql``), and a bare key
+(``postgres``) matches an image of that name in any namespace or registry.
+Docker Hub's ``library/`` namespace and ``docker.io`` registry are ignored.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from dockaudit.model import ImageRef
+
+DOCKER_HUB = "docker.io"
+_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
+
+
+def registry_of(image: ImageRef) -> str:
+    """The registry host of *image*, ``docker.io`` for Docker Hub."""
+    if image.registry is None or image.registry.lower() in _HUB_ALIASES:
+        return DOCKER_HUB
+    return image.registry.lower()
+
+
+def repository_path(image: ImageRef) -> str:
+    """The repository path, lower-case, without Docker Hub's ``library/`` namespace."""
+    path = image.repository.lower().strip("/")
+    if registry_of(image) == DOCKER_HUB and path.startswith("library/"):
+        path = path[len("library/"):]
+    return path
+
+
+def lookup_keys(image: ImageRef) -> tuple[str, ...]:
+    """Candidate table keys for *image*, most specific first."""
+    path = repository_path(image)
+    parts = path.split("/")
+    keys: list[str] = []
+    registry = registry_of(image)
+    if registry != DOCKER_HUB:
+        keys.append(f"{registry}/{path}")
+    keys.extend("/".join(parts[i:]) for i in range(len(parts)))
+    return tuple(dict.fromkeys(keys))
+
+
+def normalize_key(key: str) -> str:
+    """A table key as written in a data file or the configuration, ready to compare."""
+    key = key.strip().lower().strip("/")
+    for hub in _HUB_ALIASES:
+        if key.startswith(hub + "/"):
+            key = key[len(hub) + 1:]
+            break
+    key = key.removeprefix("library/")
+    return key
+
+
+def match(image: ImageRef, table: dict[str, Any]) -> tuple[str, Any] | None:
+    """The most specific (key, value) of *table* (normalised keys) naming *image*."""
+    for key in lookup_keys(image):
+        if key in table:
+            return key, table[key]
+    return None
+
+
+@cache
+def load_table(filename: str) -> dict[str, Any]:
+    """A YAML mapping shipped in ``dockaudit_rules/data``, keys normalised."""
+    text = resources.files("dockaudit_rules").joinpath("data", filename).read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise TypeError(f"{filename}: expected a mapping at the top level")
+    return {normalize_key(str(k)): v for k, v in data.items()}

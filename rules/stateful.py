@@ -1,0 +1,91 @@
+"""Stateful images and where they keep their data.
+
+Used by the storage rules (a database with no volume at its data directory,
+``--rm`` on a database) and by the script rules (``docker rm -v`` of a
+database container). The table lives in ``data/stateful_images.yaml``;
+configuration adds to it (rule option ``extra-stateful-images``: image name →
+data directories; an empty list marks an image as not stateful).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dockaudit.model import UNKNOWN, ImageRef
+
+from .imagenames import load_table, match, normalize_key
+
+TABLE_FILE = "stateful_images.yaml"
+
+# Images whose data directory is named by their command rather than fixed:
+# ``minio server /data``, ``minio server /mnt/disk{1...4}``.
+_COMMAND_NAMES_DIR = frozenset({"minio", "minio/minio"})
+
+
+def stateful_table() -> dict[str, tuple[str, ...]]:
+    """The shipped table: normalised image key → data directories."""
+    return {key: tuple(dirs) for key, dirs in load_table(TABLE_FILE).items()}
+
+
+def stateful_data_dirs(
+    image: ImageRef | Any,
+    extra: Mapping[str, Sequence[str]] | None = None,
+    *,
+    command: Sequence[str | Any] | None = None,
+) -> tuple[str, ...] | None:
+    """The data directories of *image*, or None when it is not a known stateful image.
+
+    *extra* (from configuration) adds or overrides entries, keyed like the
+    table (``mysql``, ``bitnami/postgresql``, ``registry.example.com/team/db``);
+    an empty list there declares an image not stateful. The most specific key
+    wins, so ``bitnami/postgresql`` is matched before ``postgresql``/``postgres``.
+    *command*, the container's command words when known, lets images such as
+    minio, whose command names the data directory, report that directory.
+    """
+    if image is None or image is UNKNOWN or not isinstance(image, ImageRef):
+        return None
+    table: dict[str, tuple[str, ...]] = dict(stateful_table())
+    if extra:
+        for key, dirs in extra.items():
+            table[normalize_key(str(key))] = tuple(str(d) for d in dirs)
+    found = match(image, table)
+    if found is None:
+        return None
+    key, dirs = found
+    if not dirs:
+        return None
+    if key in _COMMAND_NAMES_DIR and command:
+        named = _minio_dirs(command)
+        if named:
+            return named
+    return tuple(dirs)
+
+
+def is_stateful(image: ImageRef | Any, extra: Mapping[str, Sequence[str]] | None = None) -> bool:
+    return stateful_data_dirs(image, extra) is not None
+
+
+def _minio_dirs(command: Sequence[str | Any]) -> tuple[str, ...] | None:
+    """The local directories of ``[minio] server DIR…`` (flags and URLs skipped)."""
+    words = list(command)
+    if words and words[0] is not UNKNOWN and str(words[0]).rsplit("/", 1)[-1] == "minio":
+        words = words[1:]
+    if not words or words[0] != "server":
+        return None
+    dirs: list[str] = []
+    skip_value = False
+    for word in words[1:]:
+        if word is UNKNOWN:
+            return None
+        if skip_value:
+            skip_value = False
+            continue
+        if word.startswith("-"):
+            skip_value = "=" not in word
+            continue
+        if word.startswith("/") and "{" not in word:
+            dirs.append(word.rstrip("/") or "/")
+        elif "://" in word or "{" in word:
+            return None  # distributed or expanded sets: no single local directory to require
+    return tuple(dirs) or None
