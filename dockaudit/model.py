@@ -13,8 +13,9 @@ cannot see; `known()` is the test to use.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -65,7 +66,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-class Source(str, enum.Enum):
+class Source(enum.StrEnum):
     """Where a container definition came from."""
 
     STATIC = "static"  # a script or Markdown file
@@ -486,6 +487,7 @@ class Script:
     problems: tuple[ParseProblem, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
     lines: tuple[str, ...] = ()  # the file's text, for code frames and snippets
+    stray_directives: tuple[tuple[Location, str], ...] = ()  # ignore comments covering no command, and why
 
     @property
     def specs(self) -> tuple[ContainerSpec, ...]:

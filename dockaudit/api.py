@@ -1,0 +1,100 @@
+"""The static pipeline as functions: text in, `Script` or findings out.
+
+    text ─ extract_shell / extract_markdown ─► Invocation
+         ─ parse_invocation ─► DockerCommand ─ spec_from_command ─► ContainerSpec
+         ─ Script ─ Engine ─► Finding[]
+
+The command line uses these, and so do tests and anyone embedding dockaudit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import PurePath
+from typing import Any
+
+from dockaudit.config import Config, parse_config
+from dockaudit.engine import Engine
+from dockaudit.model import Finding, Location, Script, ScriptCommand
+from dockaudit.plugins import LoadedRules, load_rules
+
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx", ".rst", ".txt"}
+SHELL_SUFFIXES = {".sh", ".bash", ".ksh", ".zsh", ".dash", ".bats", ".ash", ".mksh", ".command"}
+
+
+def guess_kind(path: str, text: str) -> str:
+    """``markdown`` or ``shell``: by suffix, then by content for other files."""
+    suffix = PurePath(path).suffix.lower()
+    if suffix in SHELL_SUFFIXES:
+        return "shell"
+    if suffix in {".md", ".markdown", ".mdown", ".mkd", ".mdx"}:
+        return "markdown"
+    if text.startswith("#!"):
+        return "shell"
+    from dockaudit.sources.markdown import looks_like_markdown
+
+    return "markdown" if looks_like_markdown(text) else "shell"
+
+
+def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> Script:
+    """Parse *text* into a `Script`: every docker command, its spec, its suppressions."""
+    from dockaudit.grammar import parse_invocation
+    from dockaudit.normalize import spec_from_command
+    from dockaudit.suppress import build_suppressions
+
+    kind = kind or guess_kind(path, text)
+    if kind == "markdown":
+        from dockaudit.sources.markdown import extract_markdown
+
+        extraction = extract_markdown(text, path)
+    else:
+        from dockaudit.sources.shell import extract_shell
+
+        extraction = extract_shell(text, path)
+    commands = []
+    for invocation in extraction.invocations:
+        command = parse_invocation(invocation)
+        spec = spec_from_command(command) if command.subcommand in (("run",), ("create",)) else None
+        commands.append(ScriptCommand(command=command, spec=spec))
+    lines = tuple(text.splitlines())
+    spans = [(c.command.loc.line, c.command.loc.end_line) for c in commands]
+    suppressions, orphans = build_suppressions(path, lines, spans)
+    script = Script(
+        path=path,
+        kind=kind,
+        commands=tuple(commands),
+        problems=tuple(extraction.problems),
+        suppressions=suppressions,
+        lines=lines,
+        stray_directives=tuple(
+            (Location(path, d.line, d.column, d.line, d.end_column), why) for d, why in orphans
+        ),
+    )
+    return script
+
+
+@functools.lru_cache(maxsize=1)
+def default_rules() -> LoadedRules:
+    return load_rules()
+
+
+def check_text(
+    text: str,
+    path: str = "script.sh",
+    *,
+    kind: str | None = None,
+    config: dict[str, Any] | Config | None = None,
+    today: dt.date | None = None,
+) -> list[Finding]:
+    """Run the whole static pipeline on *text*; suppressed findings are included, marked."""
+    loaded = default_rules()
+    if isinstance(config, Config):
+        cfg = config
+    else:
+        cfg = parse_config(config, loaded.rules, "<config>") if config else Config()
+    engine = Engine(loaded.rules, cfg, today=today)
+    result = engine.check_script(read_script(text, path, kind))
+    if result.errors:
+        raise RuntimeError("; ".join(result.errors))
+    return result.findings

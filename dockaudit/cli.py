@@ -1,0 +1,674 @@
+"""The command line: arguments → config → sources → engine → report → exit code."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockaudit import __version__
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+EXIT_CODES = """\
+exit codes:
+  0  nothing at or above --fail-on (default: warning)
+  1  findings at or above --fail-on
+  2  usage or configuration error, unreadable input, engine connection
+     failure, or an internal error (other results are still reported)
+"""
+
+FORMATS = ("auto", "text", "json", "sarif", "github", "parsable")
+SHELL_SHEBANG = ("sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "busybox")
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".venv", "venv", ".mypy_cache"}
+BINARY_SNIFF = 8192
+
+
+class UsageError(Exception):
+    pass
+
+
+# --- reading files ---------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    files: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # (path, message, level)
+
+
+def _is_shell_file(path: Path) -> bool:
+    from dockaudit.api import SHELL_SUFFIXES
+
+    suffix = path.suffix.lower()
+    if suffix in SHELL_SUFFIXES:
+        return True
+    if suffix:
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.readline(200)
+    except OSError:
+        return False
+    if not head.startswith(b"#!"):
+        return False
+    words = head[2:].decode("latin-1").replace("/", " ").split()
+    return any(word in SHELL_SHEBANG for word in words[:3])
+
+
+def _is_markdown_file(path: Path) -> bool:
+    return path.suffix.lower() in {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
+
+
+def _walk_error(inputs: Inputs, given: str):
+    def report(error: OSError) -> None:
+        inputs.notes.append((error.filename or given, f"cannot read directory: {error.strerror}", "error"))
+
+    return report
+
+
+def collect(paths: Sequence[str]) -> Inputs:
+    """Expand directories (shell files by suffix or shebang, and Markdown); keep files as given."""
+    inputs = Inputs()
+    seen: set[str] = set()
+
+    def add(path: str) -> None:
+        key = os.path.realpath(path) if path != "-" else "-"
+        if key not in seen:
+            seen.add(key)
+            inputs.files.append(path)
+
+    for given in paths:
+        if given == "-":
+            add("-")
+            continue
+        path = Path(given)
+        if path.is_dir():
+            for root, dirs, names in os.walk(path, followlinks=False, onerror=_walk_error(inputs, given)):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+                for name in sorted(names):
+                    candidate = Path(root, name)
+                    if candidate.is_symlink() and not candidate.exists():
+                        continue
+                    if _is_markdown_file(candidate) or _is_shell_file(candidate):
+                        add(str(candidate))
+        elif path.exists() or path.is_symlink():
+            add(given)
+        else:
+            inputs.notes.append((given, "no such file or directory", "error"))
+    return inputs
+
+
+@dataclass
+class SourceText:
+    path: str
+    text: str | None
+    error: str | None = None
+    warning: str | None = None
+
+
+def read_source(path: str) -> SourceText:
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except IsADirectoryError:
+        return SourceText(path, None, "is a directory")
+    except OSError as exc:
+        return SourceText(path, None, f"cannot read: {exc.strerror or exc}")
+    if b"\x00" in data[:BINARY_SNIFF]:
+        return SourceText(path, None, "binary file (it holds NUL bytes); not a script")
+    try:
+        return SourceText(path, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        text = data.decode("utf-8", errors="replace")
+        return SourceText(path, text, warning=f"not valid UTF-8 (first bad byte at offset {exc.start}); read with replacement characters")
+
+
+# --- report plumbing -------------------------------------------------------
+
+
+def _pick_format(requested: str, output_file: str | None) -> str:
+    if requested != "auto":
+        return requested
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    if output_file is None and sys.stdout.isatty():
+        return "text"
+    return "parsable"
+
+
+def _use_color(output_file: str | None) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return output_file is None and sys.stdout.isatty()
+
+
+def emit(report, fmt: str, output_file: str | None, formatters: dict | None = None) -> None:
+    from dockaudit.report import FORMATTERS
+
+    for name, formatter in (formatters or {}).items():
+        if name not in FORMATTERS:
+            FORMATTERS[name] = formatter
+    if fmt == "text":
+        from dockaudit.report.text import render_text
+
+        width = None
+        if output_file is None and sys.stdout.isatty():
+            width = os.get_terminal_size(sys.stdout.fileno()).columns
+        out = render_text(report, color=_use_color(output_file), width=width or 100)
+    else:
+        if fmt not in FORMATTERS:
+            raise UsageError(f"unknown format {fmt!r} (known: {', '.join(sorted(FORMATTERS))})")
+        out = FORMATTERS[fmt](report)
+    if output_file:
+        try:
+            Path(output_file).write_text(out, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output_file}: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"dockaudit: error: {message}\n")
+
+
+def _loaded_rules():
+    from dockaudit.api import default_rules
+
+    loaded = default_rules()
+    for message in loaded.errors:
+        sys.stderr.write(f"dockaudit: warning: {message}\n")
+    return loaded
+
+
+def _progress(total: int, label: str):
+    """A progress bar on stderr, only on a terminal and only for long runs."""
+    if total < 50 or not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    progress = Progress(console=Console(file=sys.stderr), transient=True)
+    progress.start()
+    task = progress.add_task(label, total=total)
+    return progress, task
+
+
+# --- commands --------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from dockaudit.api import read_script
+    from dockaudit.config import ConfigError, ConfigFinder
+    from dockaudit.engine import Engine, at_or_above
+    from dockaudit.report import Notification, Report
+
+    loaded = _loaded_rules()
+    try:
+        finder = ConfigFinder(loaded.rules, args.config)
+        base_config = finder.for_path(args.paths[0] if args.paths and args.paths[0] != "-" else None)
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+
+    inputs = collect(args.paths)
+    notifications = [Notification(path, message, level) for path, message, level in inputs.notes]
+    hard_error = any(level == "error" for _, _, level in inputs.notes)
+    engines: dict[int, Engine] = {}
+    findings = []
+    files: dict[str, tuple[str, ...]] = {}
+    internal_errors: list[str] = []
+    enabled_rules: dict[str, type] = {}
+    bar = _progress(len(inputs.files), "checking")
+    for path in inputs.files:
+        if bar:
+            bar[0].advance(bar[1])
+        try:
+            config = finder.for_path(path)
+        except ConfigError as exc:
+            _error(str(exc))
+            return EXIT_ERROR
+        if args.no_inline_ignores and config.inline_ignores:
+            from dataclasses import replace
+
+            config = replace(config, inline_ignores=False)
+        if path != "-" and config.excludes(path):
+            continue
+        source = read_source(path)
+        shown = args.stdin_filename if path == "-" and args.stdin_filename else ("<stdin>" if path == "-" else path)
+        if source.text is None:
+            notifications.append(Notification(shown, source.error or "cannot read", "error"))
+            hard_error = True
+            continue
+        if source.warning:
+            notifications.append(Notification(shown, source.warning, "warning"))
+        engine = engines.get(id(config))
+        if engine is None:
+            engine = engines[id(config)] = Engine(loaded.rules, config, today=_today(args))
+            enabled_rules.update({r.id: type(r) for r in engine.rules})
+        try:
+            script = read_script(source.text, shown, kind=args.kind)
+        except RecursionError:
+            notifications.append(Notification(shown, "too deeply nested to read", "error"))
+            hard_error = True
+            continue
+        result = engine.check_script(script)
+        internal_errors.extend(result.errors)
+        findings.extend(result.findings)
+        files[shown] = script.lines
+    if bar:
+        bar[0].stop()
+    for message in internal_errors:
+        notifications.append(Notification("dockaudit", f"internal error: {message}", "error"))
+    if not engines:
+        enabled_rules = {r.id: r for r in loaded.rules.values() if base_config.is_enabled(r)}
+    findings.sort(key=lambda f: f.sort_key())
+    report = Report(
+        findings=findings,
+        rules=[enabled_rules[k] for k in sorted(enabled_rules)],
+        files=files,
+        notifications=notifications,
+        show_suppressed=args.show_suppressed,
+    )
+    fail_on = args.fail_on or base_config.fail_on or "warning"
+    try:
+        emit(report, _pick_format(args.format, args.output_file), args.output_file, loaded.formatters)
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    if not args.paths:
+        return EXIT_ERROR
+    if hard_error or internal_errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if at_or_above(findings, fail_on) else EXIT_OK
+
+
+def _today(args: argparse.Namespace) -> dt.date | None:
+    value = os.environ.get("DOCKAUDIT_TODAY")
+    if value:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise UsageError(f"DOCKAUDIT_TODAY must be a date like 2026-01-31, got {value!r}") from None
+    return None
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from dockaudit.api import read_script
+    from dockaudit.specjson import spec_to_dict
+
+    entries: list[dict] = []
+    status = EXIT_OK
+    if args.inspect:
+        from dockaudit.sources.inspect import (
+            InspectError,
+            load_inspect_documents,
+            spec_from_inspect,
+        )
+
+        for path in args.paths:
+            source = read_source(path)
+            if source.text is None:
+                _error(f"{path}: {source.error}")
+                status = EXIT_ERROR
+                continue
+            try:
+                documents = load_inspect_documents(source.text, path)
+            except InspectError as exc:
+                _error(str(exc))
+                status = EXIT_ERROR
+                continue
+            for doc in documents:
+                entries.append(spec_to_dict(spec_from_inspect(doc)))
+    else:
+        inputs = collect(args.paths)
+        for path, message, _level in inputs.notes:
+            _error(f"{path}: {message}")
+            status = EXIT_ERROR
+        for path in inputs.files:
+            source = read_source(path)
+            if source.text is None:
+                _error(f"{path}: {source.error}")
+                status = EXIT_ERROR
+                continue
+            shown = "<stdin>" if path == "-" else path
+            script = read_script(source.text, shown, kind=args.kind)
+            for entry in script.commands:
+                command = entry.command
+                data = {
+                    "location": f"{command.loc.path}:{command.loc.line}:{command.loc.column}",
+                    "command": " ".join(part for part in command.subcommand),
+                    "program": command.invocation.program,
+                    "incomplete": command.incomplete,
+                    "problems": [
+                        {"rule": p.rule_id, "message": p.message, "line": p.loc.line, "column": p.loc.column}
+                        for p in command.problems
+                    ],
+                }
+                if entry.spec is not None:
+                    data["spec"] = spec_to_dict(entry.spec)
+                else:
+                    data["options"] = [
+                        {"name": o.name, "value": o.value_text if o.value_text is None or isinstance(o.value_text, str) else "<unknown>"}
+                        for o in command.options
+                    ]
+                    data["operands"] = [w.value if w.is_known else "<unknown>" for w in command.operands]
+                entries.append(data)
+            for problem in script.problems:
+                entries.append({"location": str(problem.loc), "unreadable": problem.message})
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
+    else:
+        _show_rich(entries)
+    return status
+
+
+def _show_rich(entries: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+    for entry in entries:
+        spec = entry.get("spec", entry if "source" in entry else None)
+        title = entry.get("location") or (spec or {}).get("container", {}) or ""
+        if "unreadable" in entry:
+            console.print(f"[bold]{entry['location']}[/bold]  could not be read: {entry['unreadable']}")
+            continue
+        table = Table(title=f"{title}  {entry.get('command', '')}".strip(), title_justify="left", show_header=False)
+        table.add_column("field", style="bold")
+        table.add_column("value")
+        shown = spec if spec is not None else {k: v for k, v in entry.items() if k != "location"}
+        for key, value in shown.items():
+            if value in (None, False, [], {}, ()) and key not in ("image",):
+                continue
+            table.add_row(key, str(value))
+        for problem in entry.get("problems", []):
+            table.add_row(problem["rule"], f"{problem['line']}:{problem['column']} {problem['message']}")
+        console.print(table)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from dockaudit.config import ConfigError, ConfigFinder
+    from dockaudit.engine import Engine
+    from dockaudit.report import Notification
+    from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
+
+    loaded = _loaded_rules()
+    try:
+        config = ConfigFinder(loaded.rules, args.config).for_path(None)
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    specs = []
+    notifications = []
+    hard_error = False
+    for path in args.paths:
+        source = read_source(path)
+        if source.text is None:
+            notifications.append(Notification(path, source.error or "cannot read", "error"))
+            hard_error = True
+            continue
+        try:
+            documents = load_inspect_documents(source.text, path)
+        except InspectError as exc:
+            notifications.append(Notification(path, str(exc), "error"))
+            hard_error = True
+            continue
+        specs.extend(spec_from_inspect(doc) for doc in documents)
+    engine = Engine(loaded.rules, config, today=_today(args))
+    result = engine.check_live(specs, None)
+    return _finish_live(args, loaded, config, engine, result, notifications, hard_error)
+
+
+def _finish_live(args, loaded, config, engine, result, notifications, hard_error) -> int:
+    from dockaudit.engine import at_or_above
+    from dockaudit.report import Notification, Report
+
+    for message in result.errors:
+        notifications.append(Notification("dockaudit", f"internal error: {message}", "error"))
+    report = Report(
+        findings=result.findings,
+        rules=[type(r) for r in engine.rules],
+        notifications=notifications,
+        show_suppressed=args.show_suppressed,
+        live=True,
+    )
+    try:
+        emit(report, _pick_format(args.format, args.output_file), args.output_file, loaded.formatters)
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    if hard_error or result.errors:
+        return EXIT_ERROR
+    fail_on = args.fail_on or config.fail_on or "warning"
+    return EXIT_FINDINGS if at_or_above(result.findings, fail_on) else EXIT_OK
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from dockaudit.config import ConfigError, ConfigFinder
+    from dockaudit.engine import Engine
+    from dockaudit.report import Notification
+    from dockaudit.sources.live import LiveError, audit_host
+
+    loaded = _loaded_rules()
+    try:
+        config = ConfigFinder(loaded.rules, args.config).for_path(None)
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    try:
+        live = audit_host(args.host, all=args.all, names=args.name or [], labels=args.label or [], timeout=args.timeout)
+    except LiveError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    engine = Engine(loaded.rules, config, today=_today(args))
+    result = engine.check_live(live.specs, live.host)
+    notifications = [Notification("engine", note, "warning") for note in live.notes]
+    return _finish_live(args, loaded, config, engine, result, notifications, False)
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from dockaudit.config import ConfigError, ConfigFinder
+
+    loaded = _loaded_rules()
+    try:
+        config = ConfigFinder(loaded.rules, args.config).for_path(None)
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    rows = []
+    for rule_id, rule in loaded.rules.items():
+        sources = "+".join(sorted(s.value for s in rule.sources))
+        rows.append(
+            {
+                "id": rule_id,
+                "name": rule.name,
+                "severity": str(config.severity_of(rule)),
+                "sources": sources,
+                "enabled": config.is_enabled(rule),
+                "plugin": loaded.provider[rule_id],
+                "summary": rule.summary(),
+            }
+        )
+    if args.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_edge=False)
+    for column in ("id", "name", "severity", "sources", "enabled", "plugin"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["id"], row["name"], row["severity"], row["sources"], "yes" if row["enabled"] else "off", row["plugin"])
+    Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, width=120).print(table)
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    loaded = _loaded_rules()
+    rule_id = args.rule.upper()
+    rule = loaded.rules.get(rule_id)
+    if rule is None:
+        by_name = {r.name: r for r in loaded.rules.values()}
+        rule = by_name.get(args.rule)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(rule_id, list(loaded.rules), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        _error(f"no rule {args.rule!r}{hint}; `dockaudit rules` lists them")
+        return EXIT_ERROR
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    header = f"# {rule.id} {rule.name}\n\n"
+    meta = [f"**severity:** {rule.severity}", f"**sources:** {', '.join(sorted(s.value for s in rule.sources))}"]
+    if rule.cis:
+        meta.append(f"**CIS Docker Benchmark:** {rule.cis}")
+    if rule.service_only:
+        meta.append("**applies to:** long-running containers only")
+    if not rule.enabled_by_default:
+        meta.append("**off by default** (enable it in `.dockaudit.yaml` or with `profile: strict`)")
+    options = "".join(f"\n- `{name}` (default `{opt.default!r}`): {opt.help}" for name, opt in rule.options.items())
+    body = header + " · ".join(meta) + "\n\n" + rule.doc() + (f"\n\n**Options**{options}" if options else "")
+    Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, width=100).print(Markdown(body))
+    return EXIT_OK
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    import yaml
+
+    from dockaudit.config import ConfigError, ConfigFinder
+
+    loaded = _loaded_rules()
+    try:
+        config = ConfigFinder(loaded.rules, args.config).for_path(
+            str(Path(args.path, "x")) if args.path else None
+        )
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    sys.stdout.write(yaml.safe_dump(config.to_dict(loaded.rules), sort_keys=False))
+    return EXIT_OK
+
+
+# --- arguments -------------------------------------------------------------
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-f", "--format", choices=FORMATS, default="auto",
+                        help="output format (auto: github under GitHub Actions, text on a terminal, parsable otherwise)")
+    parser.add_argument("-o", "--output-file", help="write the report to this file instead of standard output")
+    parser.add_argument("--fail-on", choices=("error", "warning", "info", "never"),
+                        help="lowest severity that makes the exit code 1 (default: warning, or fail-on in the config)")
+    parser.add_argument("-c", "--config", help="configuration file (default: the nearest .dockaudit.yaml)")
+    parser.add_argument("--show-suppressed", action="store_true", help="also report suppressed findings, marked")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dockaudit",
+        description="Audit how containers are started: docker run/create in shell scripts and "
+        "Markdown, saved docker inspect output, and live Docker hosts.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"dockaudit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check shell scripts and Markdown files", epilog=EXIT_CODES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; - reads standard input")
+    _add_report_options(check)
+    check.add_argument("--no-inline-ignores", action="store_true", help="ignore # dockaudit ignore=… comments")
+    check.add_argument("--kind", choices=("shell", "markdown"), help="read every file as this kind")
+    check.add_argument("--stdin-filename", help="the name to report for standard input")
+    check.set_defaults(func=cmd_check)
+
+    show = sub.add_parser("show", help="print what dockaudit understood of each docker command")
+    show.add_argument("paths", nargs="+", metavar="PATH")
+    show.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    show.add_argument("--inspect", action="store_true", help="the files are docker inspect JSON")
+    show.add_argument("--kind", choices=("shell", "markdown"), help="read every file as this kind")
+    show.set_defaults(func=cmd_show)
+
+    inspect = sub.add_parser("inspect", help="check saved `docker inspect` JSON", epilog=EXIT_CODES,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    inspect.add_argument("paths", nargs="+", metavar="FILE", help="inspect JSON files; - reads standard input")
+    _add_report_options(inspect)
+    inspect.set_defaults(func=cmd_inspect)
+
+    live = sub.add_parser("live", help="audit the containers of a Docker engine (read-only)", epilog=EXIT_CODES,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    live.add_argument("-H", "--host", help="engine address (default: DOCKER_HOST or the local socket)")
+    live.add_argument("-a", "--all", action="store_true", help="every container, not only running ones")
+    live.add_argument("--name", action="append", help="only containers whose name matches (repeatable)")
+    live.add_argument("--label", action="append", help="only containers with this label, KEY or KEY=VALUE (repeatable)")
+    live.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the engine (default 10)")
+    _add_report_options(live)
+    live.set_defaults(func=cmd_live)
+
+    rules = sub.add_parser("rules", help="list every rule: id, name, severity, sources, enabled, plugin")
+    rules.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    rules.add_argument("-c", "--config", help="configuration file")
+    rules.set_defaults(func=cmd_rules)
+
+    explain = sub.add_parser("explain", help="show a rule's documentation")
+    explain.add_argument("rule", metavar="ID")
+    explain.set_defaults(func=cmd_explain)
+
+    config = sub.add_parser("config", help="print the effective configuration")
+    config.add_argument("path", nargs="?", help="the directory whose configuration to show (default: here)")
+    config.add_argument("-c", "--config", help="configuration file")
+    config.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    if args.command == "check" and not args.paths:
+        _error("no files given (use - for standard input)")
+        return EXIT_ERROR
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # an internal error is a message and exit 2, never a traceback
+        _error(f"internal error: {type(exc).__name__}: {exc}")
+        if os.environ.get("DOCKAUDIT_DEBUG"):
+            raise
+        return EXIT_ERROR
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,237 @@
+"""``.dockaudit.yaml``: finding it, validating it against the rules, resolving it.
+
+The nearest ``.dockaudit.yaml`` (or ``.dockaudit.yml``) upward from a checked
+file's directory, stopping at the repository root, applies to that file;
+``--config`` names one for every file. An unknown key, an unknown rule id, an
+unknown rule option or a value of the wrong type is a `ConfigError` saying
+where, never a silent no-op.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockaudit.model import Severity
+from dockaudit.rulebase import Rule
+
+CONFIG_NAMES = (".dockaudit.yaml", ".dockaudit.yml")
+PROFILES = ("default", "strict")
+FAIL_ON = ("error", "warning", "info", "never")
+TOP_KEYS = {"rules", "exclude", "fail-on", "profile", "inline-ignores"}
+RULE_KEYS = {"enabled", "severity"}
+
+
+class ConfigError(Exception):
+    """A configuration the user wrote is wrong; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    enabled: bool | None = None
+    severity: Severity | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration. `Config()` is the built-in default."""
+
+    rules: Mapping[str, RuleSettings] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    fail_on: str | None = None  # None: not set here (the default is "warning")
+    profile: str = "default"
+    inline_ignores: bool = True
+    path: str | None = None  # the file it came from
+
+    def is_enabled(self, rule: type[Rule]) -> bool:
+        settings = self.rules.get(rule.id)
+        if settings is not None and settings.enabled is not None:
+            return settings.enabled
+        return rule.enabled_by_default or self.profile == "strict"
+
+    def severity_of(self, rule: type[Rule]) -> Severity:
+        settings = self.rules.get(rule.id)
+        if settings is not None and settings.severity is not None:
+            return settings.severity
+        return rule.severity
+
+    def options_for(self, rule: type[Rule]) -> dict[str, Any]:
+        options = {name: opt.default for name, opt in rule.options.items()}
+        settings = self.rules.get(rule.id)
+        if settings is not None:
+            options.update(settings.options)
+        return options
+
+    def excludes(self, path: str) -> bool:
+        """True when *path* matches an ``exclude`` pattern (glob, on the path or any part)."""
+        if not self.exclude:
+            return False
+        norm = Path(path).as_posix().lstrip("./") if path not in (".", "") else path
+        parts = Path(norm).parts
+        base = Path(self.path).parent if self.path else None
+        rel = norm
+        if base is not None:
+            try:
+                rel = Path(os.path.abspath(path)).relative_to(base.resolve()).as_posix()
+            except ValueError:
+                rel = norm
+        for pattern in self.exclude:
+            pat = pattern.rstrip("/")
+            if fnmatch.fnmatch(norm, pat) or fnmatch.fnmatch(rel, pat):
+                return True
+            if fnmatch.fnmatch(rel, pat + "/*") or fnmatch.fnmatch(norm, pat + "/*"):
+                return True
+            if "/" not in pat and any(fnmatch.fnmatch(part, pat) for part in parts):
+                return True
+        return False
+
+    def to_dict(self, rules: Mapping[str, type[Rule]]) -> dict[str, Any]:
+        """The effective configuration, every rule resolved (for ``dockaudit config``)."""
+        return {
+            "source": self.path or "(built-in defaults)",
+            "profile": self.profile,
+            "fail-on": self.fail_on or "warning",
+            "inline-ignores": self.inline_ignores,
+            "exclude": list(self.exclude),
+            "rules": {
+                rule_id: {
+                    "enabled": self.is_enabled(rule),
+                    "severity": str(self.severity_of(rule)),
+                    **self.options_for(rule),
+                }
+                for rule_id, rule in rules.items()
+            },
+        }
+
+
+def parse_config(data: Any, rules: Mapping[str, type[Rule]], where: str) -> Config:
+    """Validate a loaded YAML document against the known rules."""
+    if data is None:
+        return Config(path=where)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: the configuration must be a mapping, got {type(data).__name__}")
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(TOP_KEYS))})"
+        )
+    profile = data.get("profile", "default")
+    if profile not in PROFILES:
+        raise ConfigError(f"{where}: profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    fail_on = data.get("fail-on")
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise ConfigError(f"{where}: fail-on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+    exclude = data.get("exclude", [])
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    if not isinstance(exclude, list) or not all(isinstance(p, str) for p in exclude):
+        raise ConfigError(f"{where}: exclude must be a list of path patterns")
+    inline = data.get("inline-ignores", True)
+    if not isinstance(inline, bool):
+        raise ConfigError(f"{where}: inline-ignores must be true or false, got {inline!r}")
+    rule_section = data.get("rules") or {}
+    if not isinstance(rule_section, dict):
+        raise ConfigError(f"{where}: rules must be a mapping of rule ids")
+    settings: dict[str, RuleSettings] = {}
+    for rule_id, body in rule_section.items():
+        settings[str(rule_id)] = _parse_rule_settings(str(rule_id), body, rules, where)
+    return Config(
+        rules=settings,
+        exclude=tuple(exclude),
+        fail_on=fail_on,
+        profile=profile,
+        inline_ignores=inline,
+        path=where,
+    )
+
+
+def _parse_rule_settings(
+    rule_id: str, body: Any, rules: Mapping[str, type[Rule]], where: str
+) -> RuleSettings:
+    rule = rules.get(rule_id)
+    if rule is None:
+        by_name = {r.name: r.id for r in rules.values()}
+        hint = f" (did you mean {by_name[rule_id]}?)" if rule_id in by_name else ""
+        raise ConfigError(f"{where}: rules.{rule_id}: unknown rule id{hint}")
+    if isinstance(body, bool):  # `DA101: false` as a shorthand
+        return RuleSettings(enabled=body)
+    if body is None:
+        return RuleSettings()
+    if not isinstance(body, dict):
+        raise ConfigError(f"{where}: rules.{rule_id}: expected a mapping or true/false")
+    enabled = body.get("enabled")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise ConfigError(f"{where}: rules.{rule_id}.enabled: expected true or false, got {enabled!r}")
+    severity = None
+    if "severity" in body:
+        try:
+            severity = Severity.parse(str(body["severity"]))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: rules.{rule_id}.severity: {exc}") from None
+    options: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in RULE_KEYS:
+            continue
+        option = rule.options.get(key)
+        if option is None:
+            known = ", ".join(sorted(RULE_KEYS | set(rule.options)))
+            raise ConfigError(f"{where}: rules.{rule_id}: unknown key {key!r} (known: {known})")
+        problem = option.validate(value)
+        if problem:
+            raise ConfigError(f"{where}: rules.{rule_id}.{key}: {problem}")
+        options[key] = value
+    return RuleSettings(enabled=enabled, severity=severity, options=options)
+
+
+def load_config_file(path: str | os.PathLike[str], rules: Mapping[str, type[Rule]]) -> Config:
+    import yaml  # only when a config file exists
+
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read the configuration: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        pos = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}{pos}: invalid YAML: {problem}") from None
+    return parse_config(data, rules, where)
+
+
+class ConfigFinder:
+    """Finds and caches the configuration that applies to each file."""
+
+    def __init__(self, rules: Mapping[str, type[Rule]], explicit: str | None = None) -> None:
+        self._rules = rules
+        self._by_dir: dict[Path, Config] = {}
+        self._explicit = load_config_file(explicit, rules) if explicit else None
+
+    def for_path(self, path: str | None) -> Config:
+        if self._explicit is not None:
+            return self._explicit
+        start = Path(path).resolve().parent if path and path != "-" else Path.cwd().resolve()
+        return self._for_dir(start)
+
+    def _for_dir(self, directory: Path) -> Config:
+        cached = self._by_dir.get(directory)
+        if cached is not None:
+            return cached
+        config: Config | None = None
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                config = load_config_file(candidate, self._rules)
+                break
+        if config is None:
+            at_root = (directory / ".git").exists() or directory.parent == directory
+            config = Config() if at_root else self._for_dir(directory.parent)
+        self._by_dir[directory] = config
+        return config

@@ -1,0 +1,268 @@
+"""The rule engine: runs the enabled rules on a script or on live containers.
+
+It knows no particular rule. For each source it calls the rules' ``check_*``
+methods, turns their violations into findings with the configured severity,
+applies suppressions (inline comments, container labels), and reports unused
+inline ignores. A rule that raises is reported as an internal error and the
+run goes on with the other rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from dockaudit.config import Config
+from dockaudit.model import (
+    ContainerSpec,
+    DockerCommand,
+    Finding,
+    Location,
+    Script,
+    Severity,
+    Source,
+    Suppression,
+    known,
+)
+from dockaudit.rulebase import HostInfo, Rule, RuleContext, Violation
+
+PARSE_FAILURE = "DA001"
+UNUSED_SUPPRESSION = "DA008"
+IGNORE_LABEL = "dockaudit.ignore"
+
+
+@dataclass
+class EngineResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # internal errors (a rule crashed)
+
+
+def command_text(command: DockerCommand) -> str:
+    """The command normalised to single spaces: the basis of stable fingerprints."""
+    inv = command.invocation
+    return " ".join([inv.program, *(word.text for word in inv.words)])
+
+
+class Engine:
+    """Runs a set of rules under one configuration."""
+
+    def __init__(self, rules: Mapping[str, type[Rule]], config: Config, today: dt.date | None = None):
+        self.config = config
+        self.today = today or dt.date.today()
+        self.all_rules = rules
+        self.rules: list[Rule] = [cls() for cls in rules.values() if config.is_enabled(cls)]
+        self._contexts: dict[str, RuleContext] = {}
+
+    # --- helpers ---
+
+    def _ctx(self, rule: Rule, host: HostInfo | None = None) -> RuleContext:
+        key = rule.id if host is None else f"{rule.id}@live"
+        ctx = self._contexts.get(key)
+        if ctx is None:
+            ctx = RuleContext(options=self.config.options_for(type(rule)), today=self.today, host=host)
+            self._contexts[key] = ctx
+        return ctx
+
+    def _finding(
+        self,
+        rule: Rule | type[Rule],
+        violation: Violation,
+        default_loc: Location | None,
+        *,
+        container=None,
+        basis: str | None = None,
+    ) -> Finding:
+        cls = rule if isinstance(rule, type) else type(rule)
+        configured = self.config.rules.get(cls.id)
+        if configured is not None and configured.severity is not None:
+            severity = configured.severity
+        else:
+            severity = violation.severity or cls.severity
+        return Finding(
+            rule_id=cls.id,
+            name=cls.name,
+            severity=severity,
+            message=violation.message,
+            location=violation.loc or default_loc,
+            fix=violation.fix,
+            container=container,
+            fingerprint_basis=basis,
+        )
+
+    def _run(
+        self,
+        result: EngineResult,
+        rule: Rule,
+        method: str,
+        subject: object,
+        ctx: RuleContext,
+        where: str,
+    ) -> list[Violation]:
+        try:
+            return list(getattr(rule, method)(subject, ctx) or ())
+        except Exception as exc:  # one broken rule must not lose the others' results
+            result.errors.append(f"rule {rule.id} failed on {where}: {type(exc).__name__}: {exc}")
+            return []
+
+    # --- scripts ---
+
+    def check_script(self, script: Script) -> EngineResult:
+        result = EngineResult()
+        found: list[Finding] = []
+        parse_rule = self.all_rules.get(PARSE_FAILURE)
+        if parse_rule is not None and self.config.is_enabled(parse_rule):
+            for problem in script.problems:
+                found.append(self._finding(parse_rule, Violation(problem.message), problem.loc))
+
+        static_rules = [r for r in self.rules if Source.STATIC in r.sources]
+        for entry in script.commands:
+            command = entry.command
+            basis = command_text(command)
+            where = str(command.loc)
+            for rule in static_rules:
+                if rule.implements("check_command"):
+                    for v in self._run(result, rule, "check_command", command, self._ctx(rule), where):
+                        found.append(self._finding(rule, v, command.loc, basis=basis))
+                spec = entry.spec
+                if spec is None or not rule.implements("check_container"):
+                    continue
+                if rule.service_only and not spec.is_service:
+                    continue
+                for v in self._run(result, rule, "check_container", spec, self._ctx(rule), where):
+                    found.append(self._finding(rule, v, spec.where(), basis=basis))
+
+        bases = {(c.command.loc.line, c.command.loc.end_line): command_text(c.command) for c in script.commands}
+        for rule in static_rules:
+            if not rule.implements("check_script"):
+                continue
+            for v in self._run(result, rule, "check_script", script, self._ctx(rule), script.path):
+                found.append(self._finding(rule, v, None, basis=_basis_for(v.loc, bases)))
+
+        result.findings = self._apply_inline(script, found) if self.config.inline_ignores else found
+        if not self.config.inline_ignores:
+            result.findings.sort(key=Finding.sort_key)
+        return result
+
+    def _apply_inline(self, script: Script, findings: list[Finding]) -> list[Finding]:
+        used: set[int] = set()
+        out: list[Finding] = []
+        for finding in findings:
+            index = _matching_suppression(script.suppressions, finding)
+            if index is None:
+                out.append(finding)
+                continue
+            used.add(index)
+            out.append(_suppressed(finding, script.suppressions[index].reason or "inline ignore"))
+        unused_rule = self.all_rules.get(UNUSED_SUPPRESSION)
+        if unused_rule is not None and self.config.is_enabled(unused_rule):
+            for index, suppression in enumerate(script.suppressions):
+                unused_ids = sorted(
+                    rule_id
+                    for rule_id in suppression.rule_ids
+                    if not any(
+                        f.rule_id == rule_id and f.suppressed is not None and _covers(suppression, f)
+                        for f in out
+                    )
+                )
+                if index in used and not unused_ids:
+                    continue
+                for rule_id in unused_ids:
+                    why = (
+                        f"{rule_id} is not a known rule"
+                        if rule_id not in self.all_rules
+                        else f"no {rule_id} finding here to suppress"
+                    )
+                    out.append(
+                        self._finding(
+                            unused_rule,
+                            Violation(
+                                f"unused suppression: {why}",
+                                fix=f"remove {rule_id} from the ignore comment",
+                            ),
+                            suppression.loc,
+                        )
+                    )
+            for loc, why in script.stray_directives:
+                out.append(
+                    self._finding(
+                        unused_rule,
+                        Violation(f"unused suppression: {why}", fix="move the comment onto or above the command"),
+                        loc,
+                    )
+                )
+        out.sort(key=Finding.sort_key)
+        return out
+
+    # --- live ---
+
+    def check_live(self, specs: Iterable[ContainerSpec], host: HostInfo | None) -> EngineResult:
+        result = EngineResult()
+        live_rules = [r for r in self.rules if Source.LIVE in r.sources]
+        found: list[Finding] = []
+        for spec in specs:
+            ref = spec.container
+            where = f"container {ref.name}" if ref else "container"
+            ignored = _label_ignores(spec)
+            for rule in live_rules:
+                if not rule.implements("check_container"):
+                    continue
+                for v in self._run(result, rule, "check_container", spec, self._ctx(rule, host), where):
+                    finding = self._finding(rule, v, spec.where(), container=ref, basis=ref.name if ref else None)
+                    if rule.id in ignored:
+                        finding = _suppressed(finding, f"container label {IGNORE_LABEL}")
+                    found.append(finding)
+        if host is not None:
+            for rule in live_rules:
+                if rule.implements("check_host"):
+                    for v in self._run(result, rule, "check_host", host, self._ctx(rule, host), "host"):
+                        found.append(self._finding(rule, v, None, basis="host"))
+        found.sort(key=Finding.sort_key)
+        result.findings = found
+        return result
+
+
+def _basis_for(loc: Location | None, bases: Mapping[tuple[int, int], str]) -> str | None:
+    if loc is None:
+        return None
+    for (first, last), text in bases.items():
+        if first <= loc.line <= last:
+            return text
+    return None
+
+
+def _covers(suppression: Suppression, finding: Finding) -> bool:
+    loc = finding.location
+    if loc is None:
+        return False
+    return suppression.file_wide or suppression.first_line <= loc.line <= suppression.last_line
+
+
+def _matching_suppression(suppressions: tuple[Suppression, ...], finding: Finding) -> int | None:
+    if finding.rule_id == UNUSED_SUPPRESSION:
+        return None
+    for index, suppression in enumerate(suppressions):
+        if finding.rule_id in suppression.rule_ids and _covers(suppression, finding):
+            return index
+    return None
+
+
+def _suppressed(finding: Finding, reason: str) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, suppressed=reason)
+
+
+def _label_ignores(spec: ContainerSpec) -> frozenset[str]:
+    value = spec.labels.get(IGNORE_LABEL) if spec.labels else None
+    if value is None or not known(value):
+        return frozenset()
+    return frozenset(part.strip().upper() for part in str(value).split(",") if part.strip())
+
+
+def at_or_above(findings: Iterable[Finding], threshold: str) -> bool:
+    """True when an unsuppressed finding is at or above *threshold* (error/warning/info/never)."""
+    if threshold == "never":
+        return False
+    level = Severity.parse(threshold)
+    return any(f.suppressed is None and f.severity >= level for f in findings)
