@@ -54,7 +54,7 @@ class CodeFrame:
         last = min(len(self.lines), end_line + self.context)
         gutter = len(str(last))
         shown = {n: self.lines[n - 1].expandtabs(TAB_SIZE) for n in range(first, last + 1)}
-        spans = {n: self._span(n, end_line) for n in range(loc.line, end_line + 1)}
+        spans = {n: self._span(n) for n in range(loc.line, end_line + 1)}
 
         offset = 0
         if max_width is not None:
@@ -83,12 +83,13 @@ class CodeFrame:
                     marks.append(f" {self.label}", style=self.style)
                 yield marks
 
-    def _span(self, n: int, end_line: int) -> tuple[int, int]:
+    def _span(self, n: int) -> tuple[int, int]:
         """The underlined cells of line *n*: [start, end) after tab expansion."""
         raw = self.lines[n - 1]
         content = len(raw) - len(raw.lstrip())
         start = self.loc.column - 1 if n == self.loc.line else content
-        end = self.loc.end_column - 1 if n == end_line else len(raw.rstrip())
+        # a span running past the end of the file is underlined to the end of its last line
+        end = self.loc.end_column - 1 if n == self.loc.end_line else len(raw.rstrip())
         start = min(max(start, 0), len(raw))
         end = min(max(end, start), len(raw))
         return _cells(raw[:start]), _cells(raw[:end])
