@@ -1,0 +1,42 @@
+"""Shared test set-up: where the repository, its fixtures and the shared material are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+
+
+def shared_dir() -> Path | None:
+    """The shared reference material beside the checkout, when present (not on a user's machine)."""
+    env = os.environ.get("DOCKAUDIT_SHARED")
+    candidate = Path(env) if env else REPO.parent / "shared"
+    return candidate if candidate.is_dir() else None
+
+
+def corpus_dir() -> Path | None:
+    """The fetched whole-file corpus (DOCKAUDIT_CORPUS), when present."""
+    env = os.environ.get("DOCKAUDIT_CORPUS")
+    if env and Path(env).is_dir():
+        return Path(env)
+    return None
+
+
+@pytest.fixture
+def shared() -> Path:
+    path = shared_dir()
+    if path is None:
+        pytest.skip("the shared reference material is not beside this checkout (set DOCKAUDIT_SHARED)")
+    return path
+
+
+@pytest.fixture
+def corpus() -> Path:
+    path = corpus_dir()
+    if path is None:
+        pytest.skip("the whole-file corpus is not fetched (set DOCKAUDIT_CORPUS to its folder)")
+    return path

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Run the whole test suite: installs what the tests need (Docker engine
+# package, busybox for the test image, Python packages) and runs pytest.
+# The tests start their own private dockerd and stop it at the end.
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+apt_install ca-certificates git docker.io busybox-static
+make_venv "[test]"
+cd "$REPO"
+set +e
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "dockaudit tests: pytest collected no tests; that is a failure" >&2
+  exit 1
+fi
+exit "$status"
