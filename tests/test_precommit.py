@@ -1,0 +1,155 @@
+"""The pre-commit hooks, run for real: ``pre-commit try-repo`` on this checkout.
+
+pre-commit installs dockaudit from the repository into its own environment and
+runs the hook on a throw-away repository holding one bad and one good file.
+This needs PyPI (for pre-commit itself when it is not installed, and for the
+hook's environment) and takes about a minute.
+
+``try-repo`` sees only committed and tracked changes of a repository, so the
+test snapshots this checkout's working tree (tracked and untracked files,
+ignored ones left out) into a temporary repository and tries that: what is
+tested is the code as it stands.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+BAD_SCRIPT = "#!/bin/sh\ndocker run -d --privileged nginx:1.25\n"
+GOOD_SCRIPT = "#!/bin/sh\ndocker run --rm alpine:3.19 echo hello\n"
+BAD_MARKDOWN = "# Deploy\n\n```bash\ndocker run -d --privileged nginx:1.25\n```\n"
+GOOD_MARKDOWN = "# Check\n\n```bash\ndocker run --rm alpine:3.19 echo hello\n```\n"
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "dockaudit tests",
+    "GIT_AUTHOR_EMAIL": "tests@dockaudit.invalid",
+    "GIT_COMMITTER_NAME": "dockaudit tests",
+    "GIT_COMMITTER_EMAIL": "tests@dockaudit.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def _git(cwd: Path, env: dict[str, str], *args: str) -> str:
+    return _run(["git", *args], cwd, env).stdout
+
+
+def _pre_commit(tmp: Path, env: dict[str, str]) -> list[str]:
+    """A pre-commit command: the installed one, else one installed into a fresh venv."""
+    found = shutil.which("pre-commit")
+    if found:
+        return [found]
+    try:
+        import pre_commit  # noqa: F401
+
+        return [sys.executable, "-m", "pre_commit"]
+    except ImportError:
+        pass
+    home = tmp / "pre-commit-venv"
+    venv.create(home, with_pip=True)
+    python = home / ("Scripts" if os.name == "nt" else "bin") / "python"
+    _run([str(python), "-m", "pip", "install", "--quiet", "pre-commit"], tmp, env)
+    return [str(python), "-m", "pre_commit"]
+
+
+@pytest.fixture(scope="module")
+def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
+    env.update(GIT_ENV)
+    env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str]) -> Path:
+    """This checkout's working tree, committed in a repository of its own."""
+    if not (CHECKOUT / ".git").exists():
+        pytest.skip("not a git checkout: pre-commit installs hooks from a git repository")
+    listed = _git(CHECKOUT, environment, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    snapshot = tmp_path_factory.mktemp("hook-repo")
+    for name in filter(None, listed.split("\0")):
+        source = CHECKOUT / name
+        if source.is_file():
+            target = snapshot / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    _git(snapshot, environment, "init", "--quiet")
+    _git(snapshot, environment, "add", "--all")
+    _git(snapshot, environment, "commit", "--quiet", "--no-verify", "-m", "snapshot")
+    return snapshot
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str]) -> Path:
+    """A repository with one bad and one good file of each kind the hooks check."""
+    root = tmp_path_factory.mktemp("project")
+    for name, text in {
+        "bad.sh": BAD_SCRIPT,
+        "good.sh": GOOD_SCRIPT,
+        "BAD.md": BAD_MARKDOWN,
+        "GOOD.md": GOOD_MARKDOWN,
+    }.items():
+        (root / name).write_text(text, encoding="utf-8")
+    _git(root, environment, "init", "--quiet")
+    _git(root, environment, "add", "--all")
+    _git(root, environment, "commit", "--quiet", "--no-verify", "-m", "scripts")
+    return root
+
+
+@pytest.fixture(scope="module")
+def try_repo(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str], hook_repo: Path, project: Path):
+    command = _pre_commit(tmp_path_factory.mktemp("tools"), environment)
+
+    def run(hook: str, *files: str) -> subprocess.CompletedProcess:
+        args = [*command, "try-repo", str(hook_repo), hook, "--verbose", "--color", "never", "--files", *files]
+        return _run(args, project, environment, check=False)
+
+    return run
+
+
+def _explain(result: subprocess.CompletedProcess) -> str:
+    return f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+
+
+def test_the_shell_hook_fails_on_a_bad_script(try_repo) -> None:
+    result = try_repo("dockaudit", "bad.sh")
+    assert result.returncode == 1, _explain(result)
+    assert "Failed" in result.stdout, _explain(result)
+    assert "bad.sh" in result.stdout and "DA501" in result.stdout, _explain(result)
+
+
+def test_the_shell_hook_passes_a_good_script(try_repo) -> None:
+    result = try_repo("dockaudit", "good.sh")
+    assert result.returncode == 0, _explain(result)
+    assert "Passed" in result.stdout, _explain(result)
+
+
+def test_the_shell_hook_leaves_markdown_alone(try_repo) -> None:
+    result = try_repo("dockaudit", "BAD.md")
+    assert result.returncode == 0, _explain(result)
+    assert "no files to check" in result.stdout.lower(), _explain(result)
+
+
+def test_the_markdown_hook_checks_code_blocks(try_repo) -> None:
+    bad = try_repo("dockaudit-markdown", "BAD.md")
+    assert bad.returncode == 1, _explain(bad)
+    assert "BAD.md" in bad.stdout and "DA501" in bad.stdout, _explain(bad)
+    good = try_repo("dockaudit-markdown", "GOOD.md")
+    assert good.returncode == 0, _explain(good)
