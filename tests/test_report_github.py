@@ -14,7 +14,7 @@ from report_samples import (
     uts_finding,
 )
 
-from dockaudit.report import FORMATTERS, Report
+from dockaudit.report import FORMATTERS, Notification, Report
 from dockaudit.report.github import escape_data, escape_property, render
 
 
@@ -79,3 +79,8 @@ def test_nothing_to_say_prints_nothing() -> None:
     assert render(Report(findings=[], rules=[])) == ""
     only_memory = dataclasses.replace(static_report(), findings=[memory_finding()])
     assert render(only_memory).count("\n") == 1
+
+
+def test_a_notification_about_no_file_has_no_file_property() -> None:
+    report = Report(findings=[], rules=[], notifications=[Notification("", "internal error: boom", "error", 3)])
+    assert render(report) == "::error title=dockaudit::internal error: boom\n"

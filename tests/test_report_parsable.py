@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from report_samples import live_finding, notification, privileged_finding, static_report, uts_finding
 
-from dockaudit.report import FORMATTERS, Report
+from dockaudit.report import FORMATTERS, Notification, Report
 from dockaudit.report.parsable import render
 
 
@@ -51,3 +51,8 @@ def test_unreadable_files_come_first() -> None:
         "missing.sh: warning: cannot read missing.sh: No such file or directory",
     ]
     assert len(lines) == 5
+
+
+def test_a_notification_about_no_file_names_the_tool() -> None:
+    report = Report(findings=[], rules=[], notifications=[Notification("", "internal error: boom", "error", 3)])
+    assert render(report) == "dockaudit: error: internal error: boom\n"

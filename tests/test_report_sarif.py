@@ -20,7 +20,7 @@ from report_samples import (
 )
 
 from dockaudit.model import Finding, Location, Severity
-from dockaudit.report import FORMATTERS, Report
+from dockaudit.report import FORMATTERS, Notification, Report
 from dockaudit.report.sarif import SECURITY_SEVERITY_BY_LEVEL, render
 
 
@@ -287,3 +287,11 @@ def test_the_schema_check_rejects_a_broken_log() -> None:
     log["runs"][0]["results"][0]["level"] = "info"  # not a SARIF level
     with pytest.raises(jsonschema.ValidationError):
         validate(log)
+
+
+def test_a_notification_about_no_file_has_no_location() -> None:
+    note = Notification("", "internal error: rule DA999 raised KeyError", "error")
+    run = run_of(static_report(notifications=[note]))
+    (sarif_note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert sarif_note == {"level": "error", "message": {"text": note.message}}
+    validate(sarif(static_report(notifications=[note])))

@@ -24,7 +24,10 @@ from dockaudit.rulebase import Rule
 
 @dataclass(frozen=True)
 class Notification:
-    """A problem with the run rather than with a container: a file that could not be read."""
+    """A problem with the run rather than with a container: a file that could not be read.
+
+    ``path`` is the file concerned, or "" for a problem of the run as a whole.
+    """
 
     path: str
     message: str

@@ -63,9 +63,11 @@ def _annotation(report: Report, finding: Finding) -> str:
 
 
 def _notification(report: Report, notification: Notification) -> str:
-    properties: dict[str, object] = {"file": report.relative_path(notification.path)}
-    if notification.line is not None:
-        properties["line"] = notification.line
+    properties: dict[str, object] = {}
+    if notification.path:
+        properties["file"] = report.relative_path(notification.path)
+        if notification.line is not None:
+            properties["line"] = notification.line
     properties["title"] = "dockaudit"
     command = "error" if notification.level == "error" else "warning"
     return workflow_command(command, properties, notification.message)

@@ -26,7 +26,7 @@ def format_finding(finding: Finding) -> str:
 
 
 def _notification(notification: Notification) -> str:
-    where = notification.path
-    if notification.line is not None:
+    where = notification.path or "dockaudit"
+    if notification.path and notification.line is not None:
         where += f":{notification.line}"
     return f"{where}: {notification.level}: {one_line(notification.message)}"

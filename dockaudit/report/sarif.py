@@ -242,11 +242,13 @@ def _directory_uri(base_dir: str) -> str:
 
 
 def _notification(report: Report, notification: Notification) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": _artifact(report, notification.path)}
-    if notification.line is not None:
-        physical["region"] = {"startLine": notification.line}
-    return {
+    result: dict[str, Any] = {
         "level": notification.level if notification.level in ("error", "warning") else "note",
         "message": {"text": notification.message},
-        "locations": [{"physicalLocation": physical}],
     }
+    if notification.path:
+        physical: dict[str, Any] = {"artifactLocation": _artifact(report, notification.path)}
+        if notification.line is not None:
+            physical["region"] = {"startLine": notification.line}
+        result["locations"] = [{"physicalLocation": physical}]
+    return result
