@@ -1,0 +1,104 @@
+"""Configuration: discovery, validation with messages that say where, resolution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockaudit.api import check_text, default_rules
+from dockaudit.config import Config, ConfigError, ConfigFinder, load_config_file, parse_config
+from dockaudit.model import Severity
+
+RULES = default_rules().rules
+
+
+def test_defaults_follow_the_rule_declarations() -> None:
+    config = Config()
+    assert config.is_enabled(RULES["DA101"])
+    assert not config.is_enabled(RULES["DA208"])  # shipped off
+    assert config.severity_of(RULES["DA501"]) is Severity.ERROR
+
+
+def test_strict_profile_enables_the_off_rules() -> None:
+    config = parse_config({"profile": "strict"}, RULES, "x.yaml")
+    assert config.is_enabled(RULES["DA208"])
+    assert config.is_enabled(RULES["DA307"])
+
+
+def test_per_rule_settings() -> None:
+    config = parse_config(
+        {"rules": {"DA101": {"severity": "error"}, "DA208": {"enabled": True}, "DA406": False}},
+        RULES,
+        "x.yaml",
+    )
+    assert config.severity_of(RULES["DA101"]) is Severity.ERROR
+    assert config.is_enabled(RULES["DA208"])
+    assert not config.is_enabled(RULES["DA406"])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rulez": {}}, "x.yaml: unknown key 'rulez'"),
+        ({"rules": {"DA999": {}}}, "x.yaml: rules.DA999: unknown rule id"),
+        ({"rules": {"memory-unlimited": {}}}, "did you mean DA101?"),
+        ({"rules": {"DA101": {"enabeld": True}}}, "x.yaml: rules.DA101: unknown key 'enabeld'"),
+        ({"rules": {"DA101": {"enabled": "yes"}}}, "rules.DA101.enabled: expected true or false"),
+        ({"rules": {"DA101": {"severity": "fatal"}}}, "rules.DA101.severity: unknown severity 'fatal'"),
+        ({"profile": "paranoid"}, "profile must be one of default, strict"),
+        ({"fail-on": "sometimes"}, "fail-on must be one of"),
+        ({"exclude": [1, 2]}, "exclude must be a list of path patterns"),
+        ([1, 2], "the configuration must be a mapping"),
+    ],
+)
+def test_invalid_configuration_is_an_error_that_says_where(data, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, RULES, "x.yaml")
+    assert message in str(info.value)
+
+
+def test_rule_options_are_type_checked() -> None:
+    rule_with_options = next(r for r in RULES.values() if r.options)
+    name, option = next(iter(rule_with_options.options.items()))
+    wrong = 12345 if not isinstance(option.default, int) or isinstance(option.default, bool) else "text"
+    with pytest.raises(ConfigError) as info:
+        parse_config({"rules": {rule_with_options.id: {name: wrong}}}, RULES, "x.yaml")
+    assert f"rules.{rule_with_options.id}.{name}: expected" in str(info.value)
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / ".dockaudit.yaml"
+    path.write_text("rules:\n  DA101: [unclosed\n")
+    with pytest.raises(ConfigError) as info:
+        load_config_file(path, RULES)
+    assert str(path) in str(info.value) and "invalid YAML" in str(info.value)
+
+
+def test_nearest_config_upward_stops_at_the_repository_root(tmp_path: Path) -> None:
+    (tmp_path / ".dockaudit.yaml").write_text("rules: {DA101: {enabled: false}}\n")
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "deploy" / "sub").mkdir(parents=True)
+    (repo / "deploy" / ".dockaudit.yaml").write_text("rules: {DA406: {enabled: false}}\n")
+    finder = ConfigFinder(RULES)
+    deep = finder.for_path(str(repo / "deploy" / "sub" / "x.sh"))
+    assert not deep.is_enabled(RULES["DA406"]) and deep.is_enabled(RULES["DA101"])
+    top = finder.for_path(str(repo / "x.sh"))
+    assert top.path is None  # the file above the repository root is not used
+    assert top.is_enabled(RULES["DA101"])
+
+
+def test_exclude_patterns(tmp_path: Path) -> None:
+    config = parse_config({"exclude": ["vendor/", "*.generated.sh"]}, RULES, str(tmp_path / ".dockaudit.yaml"))
+    assert config.excludes(str(tmp_path / "vendor" / "x.sh"))
+    assert config.excludes("scripts/run.generated.sh")
+    assert not config.excludes(str(tmp_path / "scripts" / "deploy.sh"))
+
+
+def test_severity_override_changes_findings() -> None:
+    text = "docker run --privileged -d --memory 64m alpine:3.19 sleep 1\n"
+    default = [f for f in check_text(text) if f.rule_id == "DA501"]
+    lowered = [f for f in check_text(text, config={"rules": {"DA501": {"severity": "info"}}}) if f.rule_id == "DA501"]
+    assert default[0].severity is Severity.ERROR
+    assert lowered[0].severity is Severity.INFO
