@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -295,3 +296,25 @@ def test_a_notification_about_no_file_has_no_location() -> None:
     (sarif_note,) = run["invocations"][0]["toolExecutionNotifications"]
     assert sarif_note == {"level": "error", "message": {"text": note.message}}
     validate(sarif(static_report(notifications=[note])))
+
+
+def test_every_built_in_rule_gives_a_documented_descriptor() -> None:
+    from dockaudit.plugins import load_rules
+
+    loaded = load_rules()
+    assert not loaded.errors, loaded.errors
+    rules = [loaded.rules[rule_id] for rule_id in sorted(loaded.rules)]
+    assert rules, "no built-in rules loaded"
+    log = sarif(Report(findings=[], rules=rules))
+    validate(log)
+    descriptors = log["runs"][0]["tool"]["driver"]["rules"]
+    assert [d["id"] for d in descriptors] == [r.id for r in rules]
+    for descriptor in descriptors:
+        assert descriptor["shortDescription"]["text"], descriptor["id"]
+        assert "**Anti-pattern**" in descriptor["help"]["markdown"], descriptor["id"]
+        severity = float(descriptor["properties"]["security-severity"])
+        assert 0.0 < severity <= 10.0
+        tags = descriptor["properties"]["tags"]
+        assert tags[0] == "security"
+        for tag in tags:
+            assert not tag.startswith("CIS") or re.fullmatch(r"CIS-\d+(\.\d+)*", tag), tag
