@@ -55,7 +55,7 @@ class Report:
         return [f for f in self.findings if f.suppressed is None]
 
     def relative_path(self, path: str) -> str:
-        """*path* relative to `base_dir`, with ``/`` separators; unchanged when outside it."""
+        """*path* relative to `base_dir` with ``/`` separators, or absolute when outside it."""
         return relative_path(path, self.base_dir)
 
 
