@@ -7,7 +7,7 @@ import posixpath
 import re
 from typing import Any, Iterable, Sequence
 
-from dockaudit.model import ContainerSpec, ImageRef, Process, Severity, Source, known
+from dockaudit.model import ContainerSpec, ImageRef, Location, Process, Severity, Source, known
 from dockaudit.rulebase import BOTH, LIVE, Option, Rule, RuleContext, Violation
 from dockaudit_rules._common import option
 
@@ -52,6 +52,13 @@ def _argv(spec: ContainerSpec) -> tuple[Any, ...] | None:
     if not known(spec.entrypoint):
         return None
     return tuple(spec.entrypoint or ()) + tuple(spec.command)
+
+
+def _command_loc(spec: ContainerSpec) -> Location | None:
+    """Where the container's command starts: its first word, else --entrypoint."""
+    if spec.command or spec.entrypoint is None:
+        return spec.where("command")
+    return spec.where("entrypoint")
 
 
 def _shell_script(argv: Sequence[Any]) -> str | Any | None:
@@ -113,8 +120,8 @@ class MultiProcess(Rule):
     `service a start && service b start && tail -f /dev/null`, background
     `&` jobs, supervisord or `/sbin/init` hide crashed services behind a
     process that never exits, and mix their logs and signals. On a live host
-    the rule reads `top`: a process supervisor, a keep-alive beside other
-    programs, or more distinct programs than `max-programs`.
+    the rule also reads `top`: a process supervisor, a keep-alive beside
+    other programs, or more distinct programs than `max-programs`.
 
     **Anti-pattern**
     ```bash
@@ -141,19 +148,16 @@ class MultiProcess(Rule):
     }
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
-        if spec.origin.source is Source.LIVE:
-            yield from self._live(spec, ctx)
-            return
         argv = _argv(spec)
-        if not argv:
-            return
-        found = _static_findings(argv)
+        found = _static_findings(argv) if argv else []
         if found:
             yield Violation(
                 f"the command {'; '.join(found)}: several services in one container",
-                spec.where("command"),
+                _command_loc(spec),
                 "run one service per container (one docker run each) on a shared network",
             )
+        elif spec.origin.source is Source.LIVE:
+            yield from self._live(spec, ctx)
 
     def _live(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
         processes = spec.runtime.processes if spec.runtime is not None else None
@@ -217,26 +221,23 @@ class SshdInContainer(Rule):
     theme = THEME
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
-        if spec.origin.source is Source.LIVE:
-            processes = spec.runtime.processes if spec.runtime is not None else None
-            if processes and any(_process_program(p) == "sshd" for p in processes):
-                yield Violation(
-                    "sshd is running in the container",
-                    None,
-                    "remove the SSH server; use docker exec for a shell",
-                )
-            return
-        argv = _argv(spec)
-        if not argv:
-            return
+        argv = _argv(spec) or ()
         runs_sshd = any(known(w) and _base(w) == "sshd" for w in argv)
-        script = _shell_script(argv)
+        script = _shell_script(argv) if argv else None
         if not runs_sshd and script is not None and known(script):
             runs_sshd = bool(_SSHD.search(script))
         if runs_sshd:
             yield Violation(
                 "the command runs sshd: an SSH server in the container",
-                spec.where("command"),
+                _command_loc(spec),
+                "remove the SSH server; use docker exec for a shell",
+            )
+            return
+        processes = spec.runtime.processes if spec.runtime is not None else None
+        if processes and any(_process_program(p) == "sshd" for p in processes):
+            yield Violation(
+                "sshd is running in the container",
+                None,
                 "remove the SSH server; use docker exec for a shell",
             )
 

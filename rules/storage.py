@@ -19,7 +19,7 @@ _CLIENT_TOOLS = frozenset({
     "mysql", "mysqldump", "mysqladmin", "mysqlcheck", "mysqlpump", "mariadb", "mariadb-dump",
     "mariadb-admin", "mongosh", "mongo", "mongodump", "mongorestore", "mongoexport",
     "mongoimport", "redis-cli", "redis-benchmark", "cqlsh", "nodetool", "rabbitmqctl",
-    "rabbitmqadmin", "influx", "clickhouse-client", "sh", "bash", "ash", "env", "true",
+    "rabbitmqadmin", "influx", "clickhouse-client",
 })
 
 _STATEFUL_OPTION = Option(

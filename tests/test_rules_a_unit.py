@@ -558,3 +558,47 @@ def test_random_host_port():
     assert "127.0.0.1::80" in v.message
     assert not fires(network.RandomHostPort, spec(ports=(port("80", "", "8080"),)))
     assert not fires(network.RandomHostPort, spec(ports=(port("80", "", UNKNOWN),)))
+
+
+def test_live_command_is_read_like_a_script():
+    background = live(command=("sh", "-c", "sleep 100000 & sleep 100000 & wait"))
+    assert fires(process.MultiProcess, background)
+    assert fires(process.SshdInContainer, live(command=("/usr/sbin/sshd", "-D")))
+
+
+# --- the rules on containers recorded from a real engine ---------------------------
+
+RECORDED = [
+    ("binds", "DA205", True), ("binds", "DA206", True), ("binds", "DA207", True),
+    ("baseline", "DA205", False), ("baseline", "DA206", False),
+    ("exited-shell", "DA303", True), ("running", "DA303", False),
+    ("running", "DA301", True), ("baseline", "DA301", False),
+    ("oom-killed", "DA310", True), ("running", "DA310", False),
+    ("unhealthy", "DA308", True), ("healthcheck", "DA308", False),
+    ("restart-loop", "DA309", True), ("restart-on-failure", "DA309", False),
+    ("restart-on-failure", "DA305", True), ("restart-loop", "DA305", False),
+    ("no-healthcheck", "DA306", True), ("healthcheck", "DA306", False),
+    ("swap-unlimited", "DA105", True), ("resources", "DA105", False),
+    ("swap-unlimited", "DA104", False), ("resources", "DA101", False), ("baseline", "DA101", True),
+    ("resources", "DA102", False), ("resources", "DA103", False), ("resources", "DA106", True),
+    ("tmpfs", "DA209", True), ("tmpfs", "DA208", False), ("baseline", "DA208", True),
+    ("volumes", "DA202", True), ("volumes", "DA204", True), ("baseline", "DA202", False),
+    ("mysql", "DA201", True), ("mysql", "DA405", True), ("mysql", "DA403", True),
+    ("ports", "DA403", True), ("ports", "DA408", True), ("ports", "DA405", True),
+    ("publish-all", "DA403", True), ("publish-all", "DA408", False),
+    ("net-host", "DA402", True), ("net-host", "DA406", True), ("net-host", "DA403", False),
+    ("links", "DA401", True), ("user-network", "DA407", False), ("net-container", "DA407", False),
+    ("baseline", "DA407", True), ("misc", "DA307", False), ("baseline", "DA307", True),
+]
+
+
+@pytest.mark.parametrize("name,rule_id,expected", RECORDED, ids=lambda x: str(x))
+def test_recorded_containers(name, rule_id, expected):
+    from pathlib import Path
+
+    from dockaudit.sources.inspect import load_inspect_documents, spec_from_inspect
+
+    path = Path(__file__).parent.parent / "fixtures" / "inspect" / f"{name}.json"
+    (doc,) = load_inspect_documents(path.read_text(), str(path))
+    rule = next(r for r in ALL if r.id == rule_id)
+    assert fires(rule, spec_from_inspect(doc)) is expected
