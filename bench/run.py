@@ -1,0 +1,543 @@
+"""Benchmarks of dockaudit against its peers, with pass/fail targets.
+
+Every measurement starts real processes, the way a user or CI runs the tools,
+and takes the median of several runs; dockaudit and its peer alternate so
+that both see the same machine state. Wall time is measured around each
+process; peak memory comes from ``wait4`` (the process and the children it
+waited for).
+
+1. whole corpus: ``dockaudit check`` on every script of the real corpus
+   (``--corpus`` or ``$DOCKAUDIT_CORPUS``, the folder holding ``scripts/``)
+   and on a synthetic corpus of the same shape (bench/synth.py, written to a
+   temporary folder), against ``shellcheck -f gcc`` on the same files.
+   Target: at most 0.25x ShellCheck's wall time.
+2. one file, cold: ``dockaudit check fixtures/examples/deploy.sh`` against
+   ``compose-lint fixtures/examples/docker-compose.yml``, fresh processes.
+   Target: at most 1.0x.
+3. live: ``dockaudit live --all`` on a private engine (tests/engine.py) with
+   10, 100 and 500 containers, a tenth of them running. Target: at most 2 s
+   at 500 containers.
+4. memory: peak RSS of ``dockaudit check`` over the whole corpus. Target:
+   at most 100 MB.
+
+    python bench/run.py [--corpus DIR] [--runs N] [--cold-runs N] [--skip-live] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import synth  # noqa: E402  (a sibling module, not an installed package)
+
+COMPOSE_LINT_VERSION = "0.36.2"
+PEER_VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dockaudit-bench" / "venv"
+DEPLOY_SH = REPO / "fixtures" / "examples" / "deploy.sh"
+COMPOSE_YML = REPO / "fixtures" / "examples" / "docker-compose.yml"
+LIVE_SIZES = (10, 100, 500)
+RUNNING_EVERY = 10  # one container in ten runs `sleep 3600`, so `top` has processes to list
+
+
+class BenchError(Exception):
+    """A measurement could not be made (a tool is missing, a run failed)."""
+
+
+# --- processes ----------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """One process run: wall seconds, peak RSS in MB, exit code, lines written to stdout."""
+
+    wall: float
+    rss_mb: float
+    rc: int
+    stdout_lines: int
+
+
+def run_process(argv: Sequence[str], *, env: dict[str, str] | None = None,
+                ok_codes: tuple[int, ...] = (0, 1)) -> Sample:
+    """Run *argv* to completion; raise BenchError when it exits with a code outside *ok_codes*."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in ok_codes:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise BenchError(f"{Path(argv[0]).name} exited {proc.returncode}: " + " | ".join(tail))
+        out.seek(0)
+        lines = out.read().count(b"\n")
+    return Sample(wall=wall, rss_mb=usage.ru_maxrss / 1024, rc=proc.returncode, stdout_lines=lines)
+
+
+def alternate(runs: int, first: Callable[[], Sample], second: Callable[[], Sample]
+              ) -> tuple[list[Sample], list[Sample]]:
+    """Run both *runs* times, swapping which goes first every round."""
+    a: list[Sample] = []
+    b: list[Sample] = []
+    for i in range(runs):
+        if i % 2 == 0:
+            a.append(first())
+            b.append(second())
+        else:
+            b.append(second())
+            a.append(first())
+    return a, b
+
+
+def median(samples: Sequence[Sample], attr: str = "wall") -> float:
+    return statistics.median(getattr(s, attr) for s in samples)
+
+
+# --- tools --------------------------------------------------------------------
+
+
+def find_dockaudit() -> str:
+    """The dockaudit console script of this interpreter (not a shim that would add its own start-up)."""
+    beside = Path(sys.executable).with_name("dockaudit")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dockaudit")
+    if found is None:
+        raise BenchError("dockaudit is not installed (pip install -e .)")
+    return found
+
+
+def find_shellcheck() -> str:
+    found = shutil.which("shellcheck")
+    if found is None:
+        raise BenchError("shellcheck is not installed (apt-get install shellcheck)")
+    return found
+
+
+def find_compose_lint(install: bool) -> str:
+    """compose-lint from PATH, else from the bench's own venv (created on first use)."""
+    found = shutil.which("compose-lint")
+    if found:
+        return found
+    venv_tool = PEER_VENV / "bin" / "compose-lint"
+    if venv_tool.exists():
+        return str(venv_tool)
+    if not install:
+        raise BenchError("compose-lint is not installed (run without --no-install)")
+    print(f"installing compose-lint {COMPOSE_LINT_VERSION} into {PEER_VENV} …", file=sys.stderr)
+    steps = [[sys.executable, "-m", "venv", str(PEER_VENV)],
+             [str(PEER_VENV / "bin" / "pip"), "install", "--quiet", f"compose-lint=={COMPOSE_LINT_VERSION}"]]
+    for step in steps:
+        proc = subprocess.run(step, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BenchError(f"cannot install compose-lint: {proc.stderr.strip()[-300:]}")
+    return str(venv_tool)
+
+
+def tool_version(argv: Sequence[str]) -> str:
+    try:
+        proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=30)
+    except OSError as exc:
+        return f"unknown ({exc})"
+    text = (proc.stdout or proc.stderr).strip().splitlines()
+    for line in text:
+        if "version" in line.lower() and any(ch.isdigit() for ch in line):
+            return line.strip()
+    return text[0] if text else "unknown"
+
+
+# --- results ------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the result table."""
+
+    name: str
+    ours: float | None
+    peer: float | None = None
+    unit: str = "s"
+    peer_name: str = ""
+    max_ratio: float | None = None  # target as a ratio to the peer
+    max_value: float | None = None  # target as an absolute value in *unit*
+    note: str = ""
+    error: str = ""
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours is None or not self.peer:
+            return None
+        return self.ours / self.peer
+
+    @property
+    def verdict(self) -> str:
+        if self.error:
+            return "SKIP" if self.ours is None else "ERROR"
+        if self.max_ratio is not None:
+            ratio = self.ratio
+            return "-" if ratio is None else ("PASS" if ratio <= self.max_ratio else "FAIL")
+        if self.max_value is not None and self.ours is not None:
+            return "PASS" if self.ours <= self.max_value else "FAIL"
+        return "-"
+
+    @property
+    def target(self) -> str:
+        if self.max_ratio is not None:
+            return f"<= {self.max_ratio:g}x"
+        if self.max_value is not None:
+            return f"<= {self.max_value:g} {self.unit}"
+        return ""
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    return f"{value:.1f} {unit}"
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    header = ("measurement", "dockaudit", "peer", "ratio", "target", "result")
+    table = [header]
+    for row in rows:
+        peer = _fmt(row.peer, row.unit) + (f" ({row.peer_name})" if row.peer is not None and row.peer_name else "")
+        ratio = f"{row.ratio:.2f}x" if row.ratio is not None else "-"
+        table.append((row.name, _fmt(row.ours, row.unit), peer, ratio, row.target or "-", row.verdict))
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for n, line in enumerate(table):
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    notes = [(row.name, row.error or row.note) for row in rows if row.error or row.note]
+    if notes:
+        print()
+        for name, note in notes:
+            print(f"{name}: {note}")
+
+
+# --- 1 and 4: whole corpus ------------------------------------------------------
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    scripts = folder / "scripts" if (folder / "scripts").is_dir() else folder
+    return sorted(p for p in scripts.iterdir() if p.is_file())
+
+
+def bench_corpus(label: str, files: list[Path], runs: int, dockaudit: str, shellcheck: str) -> list[Row]:
+    """Whole-corpus wall time against ShellCheck, and dockaudit's peak memory on it."""
+    lines = 0
+    for path in files:  # also brings the files into the page cache for both tools
+        lines += path.read_bytes().count(b"\n")
+    name = f"{label} ({len(files)} files, {lines} lines)"
+    paths = [str(p) for p in files]
+    ours_argv = [dockaudit, "check", "--format", "parsable", "--fail-on", "never", *paths]
+    peer_argv = [shellcheck, "-f", "gcc", *paths]
+    try:
+        ours, peer = alternate(runs, lambda: run_process(ours_argv), lambda: run_process(peer_argv))
+    except BenchError as exc:
+        return [Row(name, None, error=str(exc))]
+    raw = {"dockaudit": [asdict(s) for s in ours], "shellcheck": [asdict(s) for s in peer]}
+    wall = Row(name, median(ours), median(peer), peer_name="shellcheck", max_ratio=0.25,
+               note=f"{ours[0].stdout_lines} findings from dockaudit, {peer[0].stdout_lines} from "
+                    f"shellcheck; per file {median(ours) / len(files) * 1000:.2f} ms vs "
+                    f"{median(peer) / len(files) * 1000:.1f} ms",
+               samples=raw)
+    memory = Row(f"peak RSS, {label}", median(ours, "rss_mb"), median(peer, "rss_mb"), unit="MB",
+                 peer_name="shellcheck", max_value=100)
+    return [wall, memory]
+
+
+# --- 2: one file, cold ----------------------------------------------------------
+
+
+def bench_cold(runs: int, dockaudit: str, compose_lint: str) -> list[Row]:
+    """Fresh processes on one small file: start-up dominates."""
+    name = "one file, cold start"
+    ours_argv = [dockaudit, "check", "--format", "parsable", "--fail-on", "never", str(DEPLOY_SH)]
+    peer_argv = [compose_lint, str(COMPOSE_YML)]
+    try:
+        run_process(ours_argv)  # fills the bashlex table cache a first run leaves behind
+        run_process(peer_argv)
+        ours, peer = alternate(runs, lambda: run_process(ours_argv), lambda: run_process(peer_argv))
+        with tempfile.TemporaryDirectory(prefix="dockaudit-bench-cache-") as empty:
+            first: list[Sample] = []
+            for _ in range(min(runs, 5)):
+                env = dict(os.environ, DOCKAUDIT_CACHE_DIR=tempfile.mkdtemp(dir=empty))
+                first.append(run_process(ours_argv, env=env))
+    except BenchError as exc:
+        return [Row(name, None, error=str(exc))]
+    raw = {"dockaudit": [asdict(s) for s in ours], "compose-lint": [asdict(s) for s in peer],
+           "dockaudit-empty-cache": [asdict(s) for s in first]}
+    spread = f"{min(s.wall for s in ours) * 1000:.0f}-{max(s.wall for s in ours) * 1000:.0f} ms"
+    return [
+        Row(name, median(ours), median(peer), peer_name="compose-lint", max_ratio=1.0,
+            note=f"median of {runs} alternating runs (dockaudit range {spread}); "
+                 f"deploy.sh vs docker-compose.yml", samples=raw),
+        Row("one file, first run (empty cache)", median(first), median(peer), peer_name="compose-lint",
+            note="bashlex tables rebuilt and saved: what the very first run on a machine costs"),
+    ]
+
+
+# --- 3: live engine ---------------------------------------------------------------
+
+
+def _load_test_engine() -> Any:
+    path = REPO / "tests" / "engine.py"
+    if not path.exists():
+        raise BenchError(f"{path} is missing")
+    spec = importlib.util.spec_from_file_location("dockaudit_bench_engine", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+IMAGE_NAMES = ["nginx:1.25", "postgres:15", "redis:7-alpine", "mysql:5.7", "alpine:3.19",
+               "ghcr.io/example/api:1.4.2", "busybox", "ubuntu:14.04"]
+
+
+def container_config(api: Any, index: int, image: str) -> dict[str, Any]:
+    """A varied but deterministic create_container request for container *index*."""
+    running = index % RUNNING_EVERY == 0
+    kind = index % 7
+    host: dict[str, Any] = {"restart_policy": {"Name": ["no", "always", "unless-stopped", "on-failure"][index % 4]}}
+    if index % 4 == 3:
+        host["restart_policy"]["MaximumRetryCount"] = 3
+    if kind == 0:
+        host.update(privileged=True)
+    elif kind == 1:
+        host.update(mem_limit="256m", cpu_quota=50000, pids_limit=100, read_only=True,
+                    tmpfs={"/tmp": "size=64m"}, cap_drop=["ALL"], security_opt=["no-new-privileges"])
+    elif kind == 2:
+        host.update(cap_add=["NET_ADMIN", "SYS_PTRACE"], log_config={"Type": "json-file",
+                                                                     "Config": {"max-size": "10m"}})
+    elif kind == 3:
+        host.update(binds=[f"bench-data-{index}:/var/lib/data"], shm_size="64m")
+    elif kind == 4 and not running:
+        # published ports only on containers that never start: nothing listens, nothing is sent
+        host.update(port_bindings={80: ("127.0.0.1", 20000 + index), 443: 20000 + index + 5000})
+    elif kind == 5 and not running:
+        host.update(binds=["/var/run/docker.sock:/var/run/docker.sock", "/etc:/host-etc:ro"])
+    environment = {"TZ": "UTC", "APP_INDEX": str(index)}
+    if index % 3 == 0:
+        environment["DB_PASSWORD"] = "not-a-real-secret"
+    return {
+        "image": image,
+        "command": ["sleep", "3600"] if running else ["sh", "-c", "echo hello"],
+        "name": f"bench-{index:04d}",
+        "environment": environment,
+        "labels": {"bench": "dockaudit", "tier": ["web", "db", "cache"][index % 3]},
+        "user": "65534:65534" if index % 5 == 0 else None,
+        "ports": [80, 443] if kind == 4 and not running else None,
+        "host_config": api.create_host_config(**host),
+    }
+
+
+class Fleet:
+    """Containers on the private engine, created and started concurrently over its socket."""
+
+    def __init__(self, engine: Any, workers: int = 8) -> None:
+        self.engine = engine
+        self.workers = workers
+        self.created = 0
+        self.images = [engine.tag(name) for name in IMAGE_NAMES]
+
+    def _client(self) -> Any:
+        import docker
+
+        return docker.APIClient(base_url=self.engine.url, version="1.41", timeout=120)
+
+    def _fan_out(self, items: list[Any], work: Callable[[Any, Any], None]) -> None:
+        """Call ``work(api, item)`` for every item, spread over worker threads with a client each."""
+        chunks = [items[i::self.workers] for i in range(self.workers)]
+
+        def run(chunk: list[Any]) -> None:
+            api = self._client()
+            try:
+                for item in chunk:
+                    work(api, item)
+            finally:
+                api.close()
+
+        with concurrent.futures.ThreadPoolExecutor(self.workers) as pool:
+            for future in [pool.submit(run, chunk) for chunk in chunks if chunk]:
+                future.result()
+
+    def grow(self, size: int) -> float:
+        """Create containers until there are *size*; returns the seconds it took."""
+        start = time.perf_counter()
+
+        def make(api: Any, index: int) -> None:
+            config = container_config(api, index, self.images[index % len(self.images)])
+            cid = api.create_container(**config)["Id"]
+            if index % RUNNING_EVERY == 0:
+                api.start(cid)
+
+        self._fan_out(list(range(self.created, size)), make)
+        self.created = size
+        return time.perf_counter() - start
+
+    def remove_all(self) -> None:
+        api = self._client()
+        ids = [c["Id"] for c in api.containers(all=True)]
+        api.close()
+
+        def remove(api: Any, cid: str) -> None:
+            try:
+                api.remove_container(cid, force=True, v=True)
+            except Exception:  # already gone
+                pass
+
+        self._fan_out(ids, remove)
+
+
+def bench_live(sizes: Sequence[int], runs: int, dockaudit: str) -> list[Row]:
+    try:
+        engine_module = _load_test_engine()
+        engine = engine_module.start_engine()
+    except BenchError as exc:
+        return [Row("live", None, error=str(exc))]
+    except Exception as exc:  # EngineUnavailable and friends: no root, no dockerd, no busybox
+        return [Row("live", None, error=f"no private engine: {exc}".splitlines()[0])]
+    rows: list[Row] = []
+    fleet = Fleet(engine)
+    try:
+        argv = [dockaudit, "live", "--all", "-H", engine.url, "--format", "json", "--fail-on", "never"]
+        previous: tuple[int, float] | None = None
+        for size in sorted(sizes):
+            setup = fleet.grow(size)
+            name = f"live, {size} containers ({size // RUNNING_EVERY + (size % RUNNING_EVERY > 0)} running)"
+            try:
+                run_process(argv, env=engine.env())  # warm-up
+                samples = [run_process(argv, env=engine.env()) for _ in range(runs)]
+            except BenchError as exc:
+                rows.append(Row(name, None, error=str(exc)))
+                continue
+            wall = median(samples)
+            note = f"{size / wall:.0f} containers/s, peak RSS {median(samples, 'rss_mb'):.0f} MB"
+            if previous:
+                marginal = (wall - previous[1]) / (size - previous[0]) * 1000
+                note += f", +{marginal:.2f} ms per container since {previous[0]}"
+            note += f" (created in {setup:.1f} s)"
+            rows.append(Row(name, wall, max_value=2.0 if size >= 500 else None, note=note,
+                            samples={"dockaudit": [asdict(s) for s in samples]}))
+            previous = (size, wall)
+    finally:
+        fleet.remove_all()
+        engine.stop()
+    return rows
+
+
+# --- main ---------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark dockaudit against ShellCheck and compose-lint.")
+    parser.add_argument("--corpus", type=Path, default=os.environ.get("DOCKAUDIT_CORPUS") or None,
+                        help="folder holding scripts/ of the real corpus (default: $DOCKAUDIT_CORPUS)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs per whole-corpus and live measurement (default 3)")
+    parser.add_argument("--cold-runs", type=int, default=15,
+                        help="process starts per tool for the one-file measurement (default 15)")
+    parser.add_argument("--skip-live", action="store_true", help="leave out the live-engine measurements")
+    parser.add_argument("--skip-synthetic", action="store_true",
+                        help="leave out the synthetic corpus (when the real one is given)")
+    parser.add_argument("--live-sizes", default=",".join(map(str, LIVE_SIZES)),
+                        help="container counts for the live measurement (default 10,100,500)")
+    parser.add_argument("--only", choices=("corpus", "cold", "live"), action="append",
+                        help="run only this measurement (repeatable)")
+    parser.add_argument("--no-install", action="store_true",
+                        help="do not create a venv with compose-lint when it is missing")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write every sample as JSON")
+    args = parser.parse_args(argv)
+    parts = set(args.only or ("corpus", "cold", "live"))
+    if args.skip_live:
+        parts.discard("live")
+    if args.runs < 1 or args.cold_runs < 1:
+        parser.error("--runs and --cold-runs must be at least 1")
+    try:
+        sizes = [int(s) for s in args.live_sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--live-sizes takes numbers separated by commas")
+    if any(s < 1 for s in sizes):
+        parser.error("--live-sizes must be positive")
+
+    try:
+        dockaudit = find_dockaudit()
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    rows: list[Row] = []
+    meta: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "dockaudit": tool_version([dockaudit, "--version"]),
+    }
+
+    shellcheck: str | None = None
+    if "corpus" in parts:
+        try:
+            shellcheck = find_shellcheck()
+            meta["shellcheck"] = tool_version([shellcheck, "--version"])
+        except BenchError as exc:
+            rows.append(Row("whole corpus", None, error=str(exc)))
+    if shellcheck:
+        corpus = args.corpus
+        if corpus is not None and not corpus.is_dir():
+            print(f"bench: corpus folder {corpus} does not exist", file=sys.stderr)
+            return 2
+        if corpus is not None:
+            rows += bench_corpus("real corpus", corpus_files(corpus), args.runs, dockaudit, shellcheck)
+        if corpus is None or not args.skip_synthetic:
+            with tempfile.TemporaryDirectory(prefix="dockaudit-bench-synth-") as tmp:
+                stats = synth.generate(Path(tmp))
+                meta["synthetic"] = asdict(stats)
+                rows += bench_corpus("synthetic corpus", corpus_files(Path(tmp)), args.runs,
+                                     dockaudit, shellcheck)
+
+    if "cold" in parts:
+        try:
+            compose_lint = find_compose_lint(install=not args.no_install)
+            meta["compose-lint"] = tool_version([compose_lint, "--version"])
+            rows += bench_cold(args.cold_runs, dockaudit, compose_lint)
+        except BenchError as exc:
+            rows.append(Row("one file, cold start", None, error=str(exc)))
+
+    if "live" in parts:
+        rows += bench_live(sizes, args.runs, dockaudit)
+
+    print(", ".join(f"{k}: {v}" for k, v in meta.items() if k != "synthetic"))
+    print()
+    print_table(rows)
+    if args.json:
+        doc = {"meta": meta, "rows": [
+            {**asdict(row), "ratio": row.ratio, "target": row.target, "result": row.verdict}
+            for row in rows]}
+        args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return 1 if any(row.verdict in ("FAIL", "ERROR") for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
