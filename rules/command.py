@@ -40,7 +40,8 @@ class ParseFailure(Rule):
 
     **Anti-pattern**
     ```bash
-    docker run -d "nginx:1.25
+    echo "starting the proxy
+    docker run -d nginx:1.25
     ```
 
     **Best practice**

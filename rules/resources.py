@@ -45,7 +45,7 @@ class MemoryUnlimited(Rule):
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
         if not _unset(spec.memory):
             return
-        if spec.memory is None:
+        if spec.memory is None and "memory" not in spec.locations:
             if spec.incomplete:
                 return
             yield Violation(
@@ -138,7 +138,13 @@ class PidsUnlimited(Rule):
         limit = spec.pids_limit
         if not known(limit):
             return
-        if limit is None:
+        if limit is None and "pids_limit" in spec.locations:  # -1 or 0, stored as no limit
+            yield Violation(
+                "--pids-limit without a positive value means no limit on the number of processes",
+                spec.where("pids_limit"),
+                "give a positive limit, e.g. --pids-limit 200",
+            )
+        elif limit is None:
             if not spec.incomplete:
                 yield Violation(
                     "no --pids-limit: a fork bomb in the container can exhaust the host's "
