@@ -294,9 +294,10 @@ class SecretInArgs(Rule):
         if not words:
             return
         loc: Location | None = spec.where("command") if any(f == "command" for f, _ in words) else None
-        for what in secrets_in_args([w for _, w in words]):
+        found = secrets_in_args([w for _, w in words])
+        if found:
             yield Violation(
-                f"the container's command holds a secret ({what})",
+                f"the container's command holds a secret ({', '.join(found)})",
                 loc or spec.where("entrypoint"),
                 "pass it in a file or environment variable the program reads (e.g. a config file or *_FILE)",
             )

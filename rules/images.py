@@ -181,7 +181,7 @@ class UntrustedRegistry(Rule):
 
     **Anti-pattern**
     ```bash
-    # .dockaudit.yaml: rules: {DA704: {options: {trusted-registries: [registry.example.com]}}}
+    # .dockaudit.yaml: rules: {DA704: {trusted-registries: [registry.example.com]}}
     docker run -d --name web nginx:1.25
     ```
 
@@ -196,6 +196,8 @@ class UntrustedRegistry(Rule):
     severity = Severity.WARNING
     sources = BOTH
     theme = THEME
+    # The anti-pattern example needs a trust list to fire: the options it is documented with.
+    example_options: ClassVar[Mapping[str, object]] = {"trusted-registries": ["registry.example.com"]}
     options: ClassVar[Mapping[str, Option]] = {
         "trusted-registries": Option(
             [],

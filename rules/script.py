@@ -637,7 +637,7 @@ class RemovesVolumes(Rule):
             if sub == ("volume", "prune") and not _label_filtered(command):
                 yield Violation(
                     "docker volume prune deletes every unused volume on the host, with its data",
-                    None,
+                    command.loc,
                     "remove the script's own volumes by name (docker volume rm NAME)",
                 )
             elif sub == SYSTEM_PRUNE:
