@@ -20,7 +20,10 @@ _CLIENT_TOOLS = frozenset({
     "mariadb-admin", "mongosh", "mongo", "mongodump", "mongorestore", "mongoexport",
     "mongoimport", "redis-cli", "redis-benchmark", "cqlsh", "nodetool", "rabbitmqctl",
     "rabbitmqadmin", "influx", "clickhouse-client",
+    # utilities: `docker run --rm postgres cat /usr/share/postgresql/postgresql.conf.sample`
+    "cat", "ls", "echo", "cp", "env", "printenv", "id", "whoami", "true", "tar", "find", "head",
 })
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 
 _STATEFUL_OPTION = Option(
     {},
@@ -50,13 +53,19 @@ def _persistent(mount: Mount) -> bool:
 
 
 def _maybe_not_the_server(spec: ContainerSpec) -> bool:
-    """True when the container runs a client tool of the image, or something unknown."""
+    """True when the container runs a client tool or utility of the image, an interactive
+    shell, or something unknown.
+
+    A shell without -i/-t still counts as the server: on a live host the command holds
+    the image's default (`sh` for a shell-based image) and must be judged like the script.
+    """
     entrypoint = spec.entrypoint
     if not known(entrypoint):
         return True
+    not_server = _CLIENT_TOOLS | (_SHELLS if spec.interactive or spec.tty else frozenset())
     # entrypoint wrappers (docker-entrypoint.sh) exec the command: look at both first words
     firsts = [words[0] for words in (tuple(entrypoint or ()), spec.command) if words]
-    return any(not known(w) or posixpath.basename(w) in _CLIENT_TOOLS for w in firsts)
+    return any(not known(w) or posixpath.basename(w) in not_server for w in firsts)
 
 
 def _unpersisted_data_dirs(
@@ -257,7 +266,8 @@ class VolumesFrom(Rule):
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
         if not spec.volumes_from:
             return
-        names = ", ".join(str(v) if known(v) else "?" for v in spec.volumes_from)
+        names = ", ".join(str(v) if known(v) else "(a name set at run time)"
+                          for v in spec.volumes_from)
         yield Violation(
             f"--volumes-from {names} mounts the volumes of another container: an implicit "
             "dependency on it",

@@ -255,6 +255,11 @@ def test_rm_discards_data():
     assert fires(storage.RmDiscardsData, spec(auto_remove=True, mounts=(anon,)))
     assert not fires(storage.RmDiscardsData, spec(auto_remove=True))
     assert not fires(storage.RmDiscardsData, spec(image=db, auto_remove=True, command=("mysql",)))
+    assert not fires(storage.RmDiscardsData,
+                     spec(image=db, auto_remove=True, command=("cat", "/etc/mysql/my.cnf")))
+    shell = {"image": db, "auto_remove": True, "command": ("bash",)}
+    assert not fires(storage.RmDiscardsData, spec(interactive=True, tty=True, **shell))
+    assert fires(storage.RmDiscardsData, spec(**shell))
 
 
 def test_volumes_from():
