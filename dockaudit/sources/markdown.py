@@ -1,0 +1,285 @@
+"""Find docker invocations in the shell code of Markdown documents.
+
+What counts as shell code:
+
+- fenced blocks (````` ``` ````` and ``~~~``, also indented under list items)
+  tagged ``sh``, ``bash``, ``shell``, ``zsh``, ``console``, ``shell-session``,
+  ``terminal`` (and a few synonyms) or not tagged at all; indented code
+  blocks count as untagged blocks. Blocks in any other language (python,
+  yaml, dockerfile, json, …) are skipped.
+- inline code spans that start with a command: ```docker run -d nginx```.
+
+Prompts. In ``console``-style blocks, and in any shell block that shows a
+prompt (``$ ``, ``user@host:~$ ``, ``[root@host ~]# ``, ``PS C:\\> ``), only
+prompted lines are commands; the lines after them are output, except
+continuations (a line after one ending in ``\\``, a ``> `` line, or the rest
+of a quoted string). The prompt itself is not part of the command.
+
+A line ``# docker run …`` is read the way tutorials mean it: in ``console``
+and untagged blocks ``#`` is the root prompt, so the line is a command; in
+blocks tagged ``sh``/``bash``/``shell``/``zsh`` it is a shell comment, as it
+would be if the block were run.
+
+All positions are positions in the Markdown file.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dockaudit.sources.shell import (
+    Extraction,
+    ScriptReader,
+    View,
+    mentions_tool,
+)
+from dockaudit.sources.shell_lexer import Lexer
+
+__all__ = ["extract_markdown", "looks_like_markdown"]
+
+_FENCE_OPEN = re.compile(r"^([ \t]*(?:(?:[-*+]|\d{1,3}[.)])[ \t]+)?)(`{3,}|~{3,})[ \t]*([^\n]*)$")
+_FENCE_ANY = re.compile(r"^[ \t]*(?:(?:[-*+]|\d{1,3}[.)])[ \t]+)?(?:`{3,}|~{3,})", re.MULTILINE)
+_SCRIPT_LANGS = frozenset({"sh", "bash", "shell", "zsh", "ksh", "shellscript", "shell-script"})
+_CONSOLE_LANGS = frozenset(
+    {
+        "console",
+        "shell-session",
+        "shellsession",
+        "sh-session",
+        "bash-session",
+        "terminal",
+        "session",
+        "prompt",
+    }
+)
+_LOOSE_LANGS = frozenset({"", "text", "txt", "none", "plain", "plaintext", "docker", "cli"})
+_PROMPT = re.compile(
+    r"""[ \t]*(?:\([\w.-]+\)[ \t]*)?
+    (?P<prompt>
+        \[[^\]\n]{1,80}\][ \t]?[$#]          # [root@host dir]#
+      | [\w.@:~/+-]{0,80}[ \t]?\$            # $, user@host:~$, host1$, ~/dir $
+      | [\w.@:~/+-]*[\w~/][:@]?[\w~/.-]*\#   # root@host:~#
+      | [\w.-]+>                             # unix>
+      | PS(?:[ \t][^>\n]{0,60})?>            # PS C:\>
+      | [➸❯λ%]
+      | \#
+    )[ \t]+(?=\S)""",
+    re.VERBOSE,
+)
+_CONTINUATION = re.compile(r"[ \t]*>[ \t]?")
+_TOOL_COMMAND = re.compile(r"(?:sudo\s+(?:-\S+\s+)*)?(?:docker|podman|nerdctl)(?:\.exe)?\s+\S")
+_INLINE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_MAX_CONTINUATION = 200
+
+
+def looks_like_markdown(text: str) -> bool:
+    """True when *text* holds fenced code blocks (a README.txt written in Markdown)."""
+    return len(_FENCE_ANY.findall(text)) >= 2
+
+
+def extract_markdown(text: str, path: str) -> Extraction:
+    """Every docker/podman/nerdctl invocation in the shell code of a Markdown document.
+
+    Never raises; what cannot be read is in ``problems``.
+    """
+    if not mentions_tool(text):
+        return Extraction()
+    reader = ScriptReader(text, path)
+    try:
+        for view in _code_views(text):
+            reader.read_script(view, "markdown")
+    except (RecursionError, MemoryError):
+        reader.fail("the document is nested too deeply to be read")
+    except Exception as error:  # never break a run; say that the file was not read
+        reader.fail(f"the document could not be read ({type(error).__name__}: {error})")
+    return reader.extraction()
+
+
+# --- blocks -------------------------------------------------------------------------
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line, end excluding the newline."""
+    spans = []
+    start = 0
+    for m in re.finditer("\n", text):
+        spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _language(info: str) -> str:
+    m = re.match(r"[{.\s]*([\w+#-]*)", info)
+    return m.group(1).lower() if m else ""
+
+
+def _code_views(text: str) -> list[View]:
+    lines = _lines(text)
+    views: list[View] = []
+    i = 0
+    previous_blank = True
+    while i < len(lines):
+        start, end = lines[i]
+        line = text[start:end].rstrip("\r")
+        m = _FENCE_OPEN.match(line)
+        if m and not (m.group(2)[0] == "`" and "`" in m.group(3)):
+            fence = m.group(2)
+            closing = re.compile(
+                r"^[ \t]*(?:>[ \t]*)?"
+                + re.escape(fence[0])
+                + "{"
+                + str(len(fence))
+                + r",}[ \t]*\r?$"
+            )
+            j = i + 1
+            while j < len(lines) and not closing.match(text[lines[j][0] : lines[j][1]]):
+                j += 1
+            body = lines[i + 1 : j]
+            view = _block_view(text, body, _language(m.group(3)))
+            if view is not None:
+                views.append(view)
+            i = j + 1
+            previous_blank = True
+            continue
+        blank = not line.strip()
+        if previous_blank and not blank and line.startswith(("    ", "\t")):
+            j = i
+            while j < len(lines):
+                candidate = text[lines[j][0] : lines[j][1]]
+                if candidate.strip() and not (candidate.startswith(("    ", "\t"))):
+                    break
+                j += 1
+            body = lines[i:j]
+            while body and not text[body[-1][0] : body[-1][1]].strip():
+                body.pop()
+            view = _block_view(text, body, "")
+            if view is not None:
+                views.append(view)
+            i = j
+            previous_blank = True
+            continue
+        if "`" in line:
+            views.extend(_inline_views(text, start, line))
+        previous_blank = blank
+        i += 1
+    return views
+
+
+def _inline_views(text: str, line_start: int, line: str) -> list[View]:
+    views = []
+    for m in _INLINE.finditer(line):
+        content_start = m.start(2)
+        content = m.group(2)
+        lead = len(content) - len(content.lstrip())
+        content_start += lead
+        prompt = _PROMPT.match(content[lead:])
+        if prompt:
+            content_start += prompt.end()
+        code = line[content_start : m.end(2)].rstrip()
+        if _TOOL_COMMAND.match(code):
+            base = line_start + content_start
+            views.append(View(text[base : base + len(code)], None, base))
+    return views
+
+
+def _block_view(text: str, body: list[tuple[int, int]], language: str) -> View | None:
+    if not body:
+        return None
+    if language in _CONSOLE_LANGS:
+        mode, root_prompt = "console", True
+    elif language in _SCRIPT_LANGS or language in _LOOSE_LANGS:
+        root_prompt = language in _LOOSE_LANGS
+        prompted = False
+        for start, end in body:
+            m = _PROMPT.match(text, start, end)
+            if m and m.group("prompt") != "#":
+                prompted = True
+                break
+        mode = "console" if prompted else "script"
+    else:
+        return None
+    segments = _console_segments(text, body, root_prompt) if mode == "console" else None
+    if segments is None:
+        segments = _script_segments(text, body, root_prompt)
+    if not segments:
+        return None
+    return _join(text, segments)
+
+
+def _script_segments(
+    text: str, body: list[tuple[int, int]], root_prompt: bool
+) -> list[tuple[int, int]]:
+    segments = []
+    for start, end in body:
+        if root_prompt:
+            m = _PROMPT.match(text, start, end)
+            if m and m.group("prompt") == "#" and _TOOL_COMMAND.match(text, m.end(), end):
+                start = m.end()
+        segments.append((start, end))
+    return segments
+
+
+def _console_segments(
+    text: str, body: list[tuple[int, int]], root_prompt: bool
+) -> list[tuple[int, int]]:
+    """The command lines of a console transcript: prompted lines and their continuations."""
+    segments: list[tuple[int, int]] = []
+    i = 0
+    while i < len(body):
+        start, end = body[i]
+        i += 1
+        m = _PROMPT.match(text, start, end)
+        if not m:
+            continue
+        if m.group("prompt") == "#" and not (
+            root_prompt or _TOOL_COMMAND.match(text, m.end(), end)
+        ):
+            continue
+        command = [(m.end(), end)]
+        while i < len(body) and len(command) < _MAX_CONTINUATION:
+            last_start, last_end = command[-1]
+            nxt_start, nxt_end = body[i]
+            if text[last_start:last_end].rstrip().endswith("\\"):
+                command.append((nxt_start, nxt_end))
+            elif (c := _CONTINUATION.match(text, nxt_start, nxt_end)) is not None:
+                command.append((c.end(), nxt_end))
+            elif _PROMPT.match(text, nxt_start, nxt_end) is None and _incomplete(text, command):
+                command.append((nxt_start, nxt_end))
+            else:
+                break
+            i += 1
+        segments.extend(command)
+    return segments
+
+
+def _incomplete(text: str, command: list[tuple[int, int]]) -> bool:
+    """Does the command so far end inside a quote or substitution?"""
+    joined = "\n".join(text[s:e] for s, e in command)
+    if not any(c in joined for c in "'\"`(") and not joined.rstrip().endswith(("|", "&&")):
+        return False
+    if joined.rstrip().endswith(("|", "&&", "||")):
+        return True
+    lexer = Lexer(joined)
+    lexer.lex(0)
+    return bool(lexer.problems)
+
+
+def _join(text: str, segments: list[tuple[int, int]]) -> View:
+    """One view of several line segments, joined by newlines, mapped to file offsets."""
+    if len(segments) == 1 or all(
+        segments[k + 1][0] == segments[k][1] + 1 for k in range(len(segments) - 1)
+    ):
+        start, end = segments[0][0], segments[-1][1]
+        return View(text[start:end], None, start)
+    chars: list[str] = []
+    offsets: list[int] = []
+    for number, (start, end) in enumerate(segments):
+        if number:
+            chars.append("\n")
+            previous_end = segments[number - 1][1]
+            offsets.append(previous_end)
+        chars.append(text[start:end])
+        offsets.extend(range(start, end))
+    return View("".join(chars), offsets, 0)

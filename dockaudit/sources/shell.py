@@ -1,0 +1,832 @@
+"""Find docker, podman and nerdctl invocations in shell scripts, with exact positions.
+
+`extract_shell` returns every invocation of the container CLI in a script —
+behind ``sudo``, ``env``, ``exec``, ``time``, ``nohup`` …, inside ``$(…)`` and
+backticks, in strings run by ``bash -c``, ``sh -c``, ``su -c``, ``eval`` and
+``ssh host '…'``, in heredocs fed to a shell or ssh, and through variables
+(``$DOCKER run``) — as `Invocation`s whose words keep the file's line and
+column. Docker options are not interpreted here: the grammar does that.
+
+How a file is read:
+
+1. a cheap pre-filter: a text that never mentions docker, podman or nerdctl
+   is not read at all;
+2. the whole text is split into words and commands by the quote-aware
+   tokenizer of `shell_lexer`, which understands the constructs bashlex
+   rejects (``[[ ]]``, ``case``, arrays, ``$(( ))``, quoted heredoc
+   delimiters …) and never gives up;
+3. each top-level statement that holds an invocation is then parsed by
+   bashlex (imported lazily, tables cached), and where bashlex reads it the
+   words bashlex sees are checked against the tokenizer's; where bashlex
+   cannot read it, the tokenizer's reading stands;
+4. what neither can read — an unterminated quote, ``$(`` or ``${`` that
+   swallows a docker command — becomes a `ParseProblem` with its location.
+
+Values: ``Word.value`` is the word after quote removal and the expansion of
+*constant* variables — a name assigned a literal exactly once, at the top
+level, outside any function, loop, condition or ``&&`` list, before its
+use (``NET=blognet``, ``ARGS=(--rm -e X=1)``). Anything else is `UNKNOWN`.
+Documentation placeholders (``<host-dir>``, ``%%IMAGE%%``, ``{{ .Name }}``,
+``[OPTIONS]``) are `UNKNOWN` words too.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from dockaudit.model import UNKNOWN, Invocation, Location, ParseProblem, Word
+from dockaudit.sources.shell_lexer import ASSIGNMENT, Command, Lexer, Tok, walk
+
+__all__ = ["Extraction", "extract_shell", "mask_placeholders", "mentions_tool", "TOOLS"]
+
+TOOLS = ("docker", "podman", "nerdctl")
+_MENTION = re.compile(r"docker|podman|nerdctl", re.IGNORECASE)
+_TOOL_NAMES = {name: name for name in TOOLS} | {f"{name}.exe": name for name in TOOLS}
+# Documentation placeholders. The angle-bracket form must not swallow real
+# redirections: no blank after "<" or before ">", and never after "<" or a digit.
+_ANGLE = r"(?<![<0-9&])<[A-Za-z_][\w.:/@+=,-]*(?: [\w.:/@+=,-]+)*>"
+_MASKED = re.compile(_ANGLE + r"|\{\{[^'\"\n]*?\}\}")
+_PLACEHOLDER = re.compile(
+    _ANGLE + r"|%%[A-Za-z_][A-Za-z0-9_]*%%|\{\{.*?\}\}|\[[A-Z][A-Z0-9_ .:-]*\]"
+)
+_QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
+_LITERAL_WORD = re.compile(r"[A-Za-z0-9_./:+@%,=-]+")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_VARIABLE_REF = re.compile(r"\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)")
+_LOOKUP = re.compile(
+    r"""^"?[`$]\(?\s*(?:which|command\s+-v|type\s+-[pP])\s+(docker|podman|nerdctl)\s*\)?`?"?$"""
+)
+_DEFAULTING = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?=")
+_MAX_NESTING = 12
+
+
+@dataclass
+class Extraction:
+    """What a file holds: its invocations in file order, and what could not be read."""
+
+    invocations: list[Invocation] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+
+
+def mentions_tool(text: str) -> bool:
+    """The pre-filter: could *text* hold an invocation at all?"""
+    return _MENTION.search(text) is not None
+
+
+def mask_placeholders(text: str) -> str:
+    """*text* with ``<host-dir>``-style placeholders blanked out, lengths unchanged.
+
+    Unmasked, a shell reads ``<image>`` as two redirections.
+    """
+    if "<" not in text and "{{" not in text:
+        return text
+    return _MASKED.sub(lambda m: "_" * len(m.group()), text)
+
+
+def extract_shell(text: str, path: str) -> Extraction:
+    """Every docker/podman/nerdctl invocation in the shell script *text*. Never raises."""
+    if not mentions_tool(text):
+        return Extraction()
+    reader = ScriptReader(text, path)
+    try:
+        reader.read_script(View(text, None, 0), "code")
+    except (RecursionError, MemoryError):
+        reader.fail("the script is nested too deeply to be read")
+    except Exception as error:  # the reader must never break a run; say where it stopped
+        reader.fail(f"the script could not be read ({type(error).__name__}: {error})")
+    return reader.extraction()
+
+
+# --- positions -----------------------------------------------------------------
+
+
+class View:
+    """A text to read as shell code, and where each of its characters sits in the file.
+
+    The file itself is a view with ``offsets`` None (``base`` + index); a
+    string run by ``sh -c`` is a view of the string after quote removal,
+    with one file offset per character.
+    """
+
+    __slots__ = ("text", "offsets", "base")
+
+    def __init__(self, text: str, offsets: list[int] | None, base: int) -> None:
+        self.text = text
+        self.offsets = offsets
+        self.base = base
+
+    def orig(self, index: int) -> int:
+        if self.offsets is None:
+            return self.base + index
+        if index < len(self.offsets):
+            return self.offsets[index]
+        return (self.offsets[-1] + 1) if self.offsets else self.base
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """File offsets [start, end) of the view's characters [start, end)."""
+        if end <= start:
+            point = self.orig(start)
+            return point, point
+        return self.orig(start), self.orig(end - 1) + 1
+
+    def sub(self, start: int, end: int) -> View:
+        if self.offsets is None:
+            return View(self.text[start:end], None, self.base + start)
+        return View(self.text[start:end], self.offsets[start:end], 0)
+
+
+@dataclass(slots=True)
+class _Expanded:
+    """One word after expansion: its token, its value (or UNKNOWN) and whether it splits."""
+
+    tok: Tok
+    index: int  # of the token in the command's words
+    value: Any
+    splits: bool
+
+
+# --- the reader ------------------------------------------------------------------
+
+
+class ScriptReader:
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.line_starts = [0]
+        self.line_starts.extend(m.end() for m in re.finditer("\n", text))
+        self.invocations: list[Invocation] = []
+        self.problems: list[ParseProblem] = []
+        self.constants: dict[str, tuple[int, Any]] = {}
+        self._seen: set[tuple[int, int, str]] = set()
+
+    # locations
+
+    def location(self, start: int, end: int) -> Location:
+        starts = self.line_starts
+        line = bisect_right(starts, start) - 1
+        column = start - starts[line] + 1
+        if end <= start:
+            return Location(self.path, line + 1, column, line + 1, column)
+        last = end - 1
+        end_line = bisect_right(starts, last) - 1
+        return Location(self.path, line + 1, column, end_line + 1, last - starts[end_line] + 2)
+
+    def fail(self, message: str) -> None:
+        self.problems.append(ParseProblem(message, self.location(0, 0)))
+
+    def extraction(self) -> Extraction:
+        self.invocations.sort(key=lambda inv: (inv.loc.line, inv.loc.column))
+        self.problems.sort(key=lambda p: (p.loc.line, p.loc.column))
+        return Extraction(self.invocations, self.problems)
+
+    # scripts
+
+    def read_script(self, view: View, context: str) -> None:
+        """Read a whole script (or Markdown block): constants first, then the commands."""
+        lexer = Lexer(mask_placeholders(view.text))
+        toks, _ = lexer.lex(0)
+        walked = walk(toks, view.text)
+        self.collect_constants(view, walked.commands, walked.loop_variables)
+        self.report_lexer_problems(view, lexer)
+        for command in walked.commands:
+            self.command(view, command, context, 0)
+
+    def read_code(self, view: View, context: str, nesting: int) -> None:
+        """Read a nested piece of code: a string run by a shell, a heredoc."""
+        if nesting > _MAX_NESTING or not mentions_tool(view.text) and "$" not in view.text:
+            return
+        lexer = Lexer(mask_placeholders(view.text))
+        toks, _ = lexer.lex(0)
+        self.report_lexer_problems(view, lexer)
+        self.read_tokens(view, toks, context, nesting)
+
+    def read_tokens(self, view: View, toks: list[Tok], context: str, nesting: int) -> None:
+        for command in walk(toks, view.text).commands:
+            self.command(view, command, context, nesting)
+
+    def report_lexer_problems(self, view: View, lexer: Lexer) -> None:
+        for problem in lexer.problems:
+            lost = view.text[problem.position : problem.region_end]
+            if not mentions_tool(lost):
+                continue  # nothing that matters was lost
+            start, _ = view.span(problem.position, problem.position + 1)
+            what = "file" if view.offsets is None and view.base == 0 else "block"
+            self.problems.append(
+                ParseProblem(
+                    f"{problem.message}: the rest of the {what} from here, which mentions "
+                    "a container command, could not be read",
+                    self.location(start, start + 1),
+                )
+            )
+
+    # constants
+
+    def collect_constants(self, view: View, commands: list[Command], loops: list[Tok]) -> None:
+        s = view.text
+        assigned: dict[str, list[tuple[int, Tok | None]]] = {}
+
+        def note(name: str, offset: int, tok: Tok | None) -> None:
+            assigned.setdefault(name, []).append((offset, tok))
+
+        for tok in loops:
+            note(s[tok.start : tok.end], view.orig(tok.start), None)
+        for m in _DEFAULTING.finditer(s):
+            note(m.group(1), view.orig(m.start()), None)
+        for command in commands:
+            unconditional = command.top and not command.chained
+            if not command.words:
+                for tok in command.assigns:
+                    m = ASSIGNMENT.match(s, tok.start)
+                    if not m:
+                        continue
+                    name = _NAME.match(s, tok.start).group()  # type: ignore[union-attr]
+                    plain = m.end() - tok.start == len(name) + 1  # not NAME+= nor NAME[i]=
+                    note(name, view.orig(tok.start), tok if unconditional and plain else None)
+                continue
+            first = s[command.words[0].start : command.words[0].end]
+            if first in ("export", "readonly", "declare", "typeset", "local"):
+                keeps = unconditional and first != "local"
+                for tok in command.words[1:]:
+                    word = s[tok.start : tok.end]
+                    m = ASSIGNMENT.match(word)
+                    if m:
+                        name = _NAME.match(word).group()  # type: ignore[union-attr]
+                        plain = m.end() == len(name) + 1
+                        note(name, view.orig(tok.start), tok if keeps and plain else None)
+                    elif _NAME.fullmatch(word) and first != "export":
+                        note(word, view.orig(tok.start), None)
+            elif first in ("read", "mapfile", "readarray", "getopts", "unset", "printf", "let"):
+                for tok in command.words[1:]:
+                    word = s[tok.start : tok.end]
+                    if _NAME.fullmatch(word):
+                        note(word, view.orig(tok.start), None)
+        for name, records in sorted(assigned.items(), key=lambda item: item[1][0][0]):
+            self.constants.pop(name, None)  # a later block of a document may set it anew
+            if len(records) != 1 or records[0][1] is None:
+                continue
+            offset, tok = records[0]
+            assert tok is not None
+            value = self.assigned_value(view, tok, offset)
+            if value is not UNKNOWN:
+                self.constants[name] = (offset, value)
+
+    def assigned_value(self, view: View, tok: Tok, offset: int) -> Any:
+        s = view.text
+        equals = s.index("=", tok.start)
+        if tok.kind == "arr":
+            values: list[str] = []
+            for item in tok.items:
+                for value, _ in self.expand(view, item.start, item.end, offset):
+                    if value is UNKNOWN:
+                        return UNKNOWN
+                    values.append(value)
+            return values
+        expanded = self.expand(view, equals + 1, tok.end, offset, split=False)
+        if not expanded:
+            return ""
+        return expanded[0][0]
+
+    def lookup(self, name: str, use: int) -> Any:
+        entry = self.constants.get(name)
+        if entry is None or entry[0] >= use:
+            return None
+        return entry[1]
+
+    # expansion
+
+    def expand(
+        self, view: View, start: int, end: int, use: int, split: bool = True
+    ) -> list[tuple[Any, bool]]:
+        """The fields a word expands to: (value or UNKNOWN, splits)."""
+        s = view.text
+        raw = s[start:end]
+        if _LITERAL_WORD.fullmatch(raw):
+            if "%%" in raw:
+                return [(UNKNOWN, False)]
+            return [(raw, False)]
+        if _PLACEHOLDER.search(_QUOTED.sub("", raw)):
+            return [(UNKNOWN, False)]
+        parts: list[tuple[str, Any, bool]] = []  # (kind, payload, quoted)
+        unknown = False
+        splits = False
+        i = start
+        lexer: Lexer | None = None
+
+        def dollar(i: int, quoted: bool) -> int:
+            nonlocal unknown, splits, lexer
+            nxt = s[i + 1] if i + 1 < end else ""
+            if nxt in "({":
+                if lexer is None:
+                    lexer = Lexer(s)
+                close = min(lexer.scan_dollar(i, []), end)
+                if nxt == "(":
+                    unknown = True
+                    splits = splits or not quoted
+                    return close
+                self.parameter(s[i + 2 : close - 1], quoted, use, parts)
+                return close
+            if nxt == "'" and not quoted:
+                j = i + 2
+                chars: list[str] = []
+                while j < end and s[j] != "'":
+                    if s[j] == "\\" and j + 1 < end:
+                        chars.append(_ANSI_ESCAPES.get(s[j + 1], "\\" + s[j + 1]))
+                        j += 2
+                    else:
+                        chars.append(s[j])
+                        j += 1
+                parts.append(("lit", "".join(chars), True))
+                return j + 1
+            m = _NAME.match(s, i + 1, end)
+            if m:
+                self.parameter(m.group(), quoted, use, parts)
+                return m.end()
+            if nxt and nxt in "@*#?$!-0123456789":
+                self.parameter(nxt, quoted, use, parts)
+                return i + 2
+            parts.append(("lit", "$", quoted))
+            return i + 1
+
+        while i < end:
+            c = s[i]
+            if c == "\\":
+                if i + 1 < end and s[i + 1] != "\n":
+                    parts.append(("lit", s[i + 1], False))
+                i += 2
+            elif c == "'":
+                j = s.find("'", i + 1, end)
+                if j < 0:
+                    return [(UNKNOWN, False)]
+                parts.append(("lit", s[i + 1 : j], True))
+                i = j + 1
+            elif c == '"' or (c == "$" and i + 1 < end and s[i + 1] == '"'):
+                i += 1 if c == '"' else 2
+                parts.append(("lit", "", True))
+                while i < end and s[i] != '"':
+                    c = s[i]
+                    if c == "\\" and i + 1 < end:
+                        nxt = s[i + 1]
+                        if nxt in '$`"\\':
+                            parts.append(("lit", nxt, True))
+                        elif nxt != "\n":
+                            parts.append(("lit", "\\" + nxt, True))
+                        i += 2
+                    elif c == "$":
+                        i = dollar(i, True)
+                    elif c == "`":
+                        i = _backtick_end(s, i, end)
+                        unknown = True
+                    else:
+                        j = i + 1
+                        while j < end and s[j] not in '"\\$`':
+                            j += 1
+                        parts.append(("lit", s[i:j], True))
+                        i = j
+                i += 1
+            elif c == "$":
+                i = dollar(i, False)
+            elif c == "`":
+                i = _backtick_end(s, i, end)
+                unknown = True
+                splits = True
+            elif c == "~" and i == start:
+                unknown = True
+                i += 1
+            else:
+                j = i + 1
+                while j < end and s[j] not in "\\'\"$`":
+                    j += 1
+                parts.append(("lit", s[i:j], False))
+                i = j
+        for kind, payload, _ in parts:
+            if kind == "unknown":
+                unknown = True
+                splits = splits or payload
+        if unknown:
+            return [(UNKNOWN, splits)]
+        return _fields(parts, split)
+
+    def parameter(
+        self, body: str, quoted: bool, use: int, parts: list[tuple[str, Any, bool]]
+    ) -> None:
+        """Append what ``$body`` / ``${body}`` expands to."""
+        if body in ("@", "*"):
+            parts.append(("unknown", True, quoted))
+            return
+        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[([@*]|\d+)\])?(?:(:?-)(.*))?", body, re.S)
+        value = self.lookup(m.group(1), use) if m else None
+        if m and value is not None:
+            index, default = m.group(2), m.group(3)
+            if index in ("@", "*"):
+                items = value if isinstance(value, list) else [value]
+                if quoted and index == "@":
+                    parts.append(("array", items, True))
+                else:
+                    parts.append(("value", " ".join(items), quoted))
+                return
+            if isinstance(value, list):
+                position = int(index) if index and index.isdigit() else 0
+                value = value[position] if position < len(value) else ""
+            elif index and index != "0":
+                value = ""
+            if default == ":-" and value == "":
+                parts.append(("unknown", not quoted, quoted))
+                return
+            parts.append(("value", value, quoted))
+            return
+        splitting = not quoted or bool(m and m.group(2) == "@")
+        parts.append(("unknown", splitting, quoted))
+
+    # commands
+
+    def command(self, view: View, command: Command, context: str, nesting: int) -> None:
+        for tok in _all_tokens(command):
+            for sub in tok.subs:
+                self.read_tokens(view, sub.toks, "substitution", nesting + 1)
+        if command.words:
+            self.resolve(view, command, context, nesting)
+
+    def resolve(self, view: View, command: Command, context: str, nesting: int) -> None:
+        """Follow wrappers (sudo, env, …) to the program; emit or descend into strings."""
+        words = _LazyWords(self, view, command.words)
+        k = 0
+        skipped_unknown = 0
+        while words.has(k):
+            item = words.items[k]
+            value = item.value
+            if value is UNKNOWN:
+                text = view.text[item.tok.start : item.tok.end]
+                tool = _tool_from_expansion(text)
+                if tool:
+                    self.emit(view, words, k, tool, context)
+                    return
+                if item.splits and skipped_unknown < 2 and text.lstrip('"').startswith("$"):
+                    skipped_unknown += 1  # $SUDO docker …, $SSH $HOST docker …
+                    k += 1
+                    continue
+                return
+            name = value.rsplit("/", 1)[-1]
+            tool = _TOOL_NAMES.get(name)
+            if tool:
+                self.emit(view, words, k, tool, context)
+                return
+            if skipped_unknown:
+                if words.has(k + 1) or name not in _WRAPPERS:
+                    return
+            wrapper = _WRAPPERS.get(name)
+            if wrapper is not None:
+                k = self.skip_options(words, k + 1, name, wrapper)
+                if k < 0:
+                    return
+                continue
+            if name in _SHELLS:
+                self.shell_string(view, command, words, k, nesting)
+            elif name == "ssh":
+                self.ssh_string(view, command, words, k, nesting)
+            elif name == "eval":
+                self.code_words(view, command.words[item.index + 1 :], "sh-c", nesting)
+            elif name == "su":
+                self.su_string(view, words, k, nesting)
+            return
+
+    def skip_options(self, words: _LazyWords, k: int, name: str, wrapper: _Wrapper) -> int:
+        """Index of the wrapped command's first word, or -1 when nothing runs."""
+        while words.has(k):
+            value = words.items[k].value
+            if value is UNKNOWN:
+                return k
+            if value == "--":
+                k += 1
+                break
+            if value.startswith("--"):
+                k += 2 if "=" not in value and value in wrapper.long_with_value else 1
+                continue
+            if value.startswith("-") and len(value) > 1:
+                if name == "command" and ("v" in value or "V" in value):
+                    return -1
+                k += 1
+                for position, letter in enumerate(value[1:], 1):
+                    if letter in wrapper.short_with_value:
+                        if position == len(value) - 1:
+                            k += 1
+                        break
+                continue
+            if wrapper.assignments and ASSIGNMENT.match(value):
+                k += 1
+                continue
+            break
+        return k + wrapper.positional
+
+    def shell_string(
+        self, view: View, command: Command, words: _LazyWords, k: int, nesting: int
+    ) -> None:
+        """``bash -c '…'`` / ``sh -c "…"`` or ``bash <<EOF``: the code the shell runs."""
+        k += 1
+        has_c = reads_stdin = False
+        while words.has(k):
+            value = words.items[k].value
+            if value is UNKNOWN:
+                break
+            if value in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
+                k += 2
+                continue
+            if value == "--":
+                k += 1
+                break
+            if value[:1] in ("-", "+") and len(value) > 1:
+                if value[0] == "-" and not value.startswith("--"):
+                    has_c = has_c or "c" in value
+                    reads_stdin = reads_stdin or "s" in value
+                k += 1
+                continue
+            break
+        if has_c:
+            if words.has(k):
+                tok = words.items[k].tok
+                self.code_words(view, [tok], "sh-c", nesting)
+            return
+        if reads_stdin or not words.has(k):
+            self.stdin_code(view, command, "sh-c", nesting)
+
+    def ssh_string(
+        self, view: View, command: Command, words: _LazyWords, k: int, nesting: int
+    ) -> None:
+        k += 1
+        while words.has(k):
+            value = words.items[k].value
+            if value is UNKNOWN:
+                break
+            if value == "--":
+                k += 1
+                break
+            if value.startswith("-") and len(value) > 1:
+                k += 1
+                for position, letter in enumerate(value[1:], 1):
+                    if letter in _SSH_WITH_VALUE:
+                        if position == len(value) - 1:
+                            k += 1
+                        break
+                continue
+            break
+        if not words.has(k):
+            return
+        host = words.items[k]
+        remote = command.words[host.index + 1 :]
+        if remote:
+            self.code_words(view, remote, "ssh", nesting)
+        else:
+            self.stdin_code(view, command, "ssh", nesting)
+
+    def su_string(self, view: View, words: _LazyWords, k: int, nesting: int) -> None:
+        k += 1
+        while words.has(k):
+            value = words.items[k].value
+            if value is UNKNOWN:
+                k += 1
+                continue
+            if value in ("-c", "--command"):
+                if words.has(k + 1):
+                    self.code_words(view, [words.items[k + 1].tok], "sh-c", nesting)
+                return
+            k += 2 if value in ("-s", "--shell", "-g", "--group", "-G", "-w") else 1
+
+    def stdin_code(self, view: View, command: Command, context: str, nesting: int) -> None:
+        for redir in command.redirs:
+            if redir.heredoc is not None:
+                start, end, _ = redir.heredoc
+                self.read_code(view.sub(start, end), context, nesting + 1)
+            elif redir.value == "<<<" and redir.target is not None:
+                self.code_words(view, [redir.target], context, nesting)
+
+    def code_words(self, view: View, toks: list[Tok], context: str, nesting: int) -> None:
+        """Read words, after quote removal and joined by spaces, as code (ssh, eval, sh -c)."""
+        if not toks:
+            return
+        inner = _dequote(view, toks)
+        self.read_code(inner, context, nesting + 1)
+
+    def emit(self, view: View, words: _LazyWords, k: int, tool: str, context: str) -> None:
+        words.expand_all()
+        program = self.word(view, words.items[k])
+        rest = tuple(self.word(view, item) for item in words.items[k + 1 :])
+        last = rest[-1].loc if rest else program.loc
+        first = program.loc
+        key = (first.line, first.column, tool)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        loc = Location(self.path, first.line, first.column, last.end_line, last.end_column)
+        self.invocations.append(Invocation(tool, program, rest, loc, context))
+
+    def word(self, view: View, item: _Expanded) -> Word:
+        start, end = view.span(item.tok.start, item.tok.end)
+        return Word(self.text[start:end], item.value, self.location(start, end), item.splits)
+
+
+_ANSI_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"', "e": "\x1b", "r": "\r"}
+
+
+def _fields(parts: list[tuple[str, Any, bool]], split: bool) -> list[tuple[Any, bool]]:
+    """Join expansion parts into fields, splitting unquoted values on blanks."""
+    if not split:
+        text = "".join(
+            " ".join(payload) if kind == "array" else payload for kind, payload, _ in parts
+        )
+        return [(text, False)]
+    fields: list[tuple[Any, bool]] = []
+    current: list[str] = []
+    have = False
+    for kind, payload, quoted in parts:
+        if kind == "array":
+            for position, element in enumerate(payload):
+                if position:
+                    fields.append(("".join(current), False))
+                    current = []
+                current.append(element)
+                have = True
+        elif kind == "value" and not quoted:
+            pieces = re.split(r"[ \t\n]+", payload)
+            for position, piece in enumerate(pieces):
+                if position and have:
+                    fields.append(("".join(current), False))
+                    current = []
+                    have = False
+                if piece:
+                    current.append(piece)
+                    have = True
+        else:
+            current.append(payload)
+            have = True
+    if have:
+        fields.append(("".join(current), False))
+    return fields
+
+
+def _backtick_end(s: str, i: int, end: int) -> int:
+    j = i + 1
+    while j < end and s[j] != "`":
+        j += 2 if s[j] == "\\" else 1
+    return min(j + 1, end)
+
+
+def _all_tokens(command: Command) -> Iterable[Tok]:
+    for tok in (*command.assigns, *command.words):
+        yield tok
+        yield from tok.items
+    for redir in command.redirs:
+        if redir.target is not None:
+            yield redir.target
+
+
+def _tool_from_expansion(text: str) -> str | None:
+    """The tool an unresolved command word is named for: ``$DOCKER``, ``${podman_bin}``."""
+    m = _LOOKUP.match(text)
+    if m:
+        return m.group(1)
+    if not text.lstrip('"').startswith("$"):
+        return None
+    for name in _VARIABLE_REF.findall(text):
+        lowered = name.lower()
+        if "compose" in lowered or "machine" in lowered:
+            continue
+        for tool in TOOLS:
+            if tool in lowered:
+                return tool
+    return None
+
+
+def _dequote(view: View, toks: list[Tok]) -> View:
+    """The words as the command receives them (quotes removed), joined by spaces."""
+    s = view.text
+    chars: list[str] = []
+    offsets: list[int] = []
+    lexer = Lexer(s)
+
+    def copy(i: int, j: int) -> None:
+        chars.append(s[i:j])
+        offsets.extend(view.orig(x) for x in range(i, j))
+
+    def escaped(i: int) -> None:  # the character after the backslash
+        copy(i + 1, i + 2)
+
+    for number, tok in enumerate(toks):
+        if number:
+            chars.append(" ")
+            offsets.append(view.orig(tok.start - 1) if tok.start else view.orig(0))
+        i, end = tok.start, tok.end
+        while i < end:
+            c = s[i]
+            if c == "\\":
+                if i + 1 < end and s[i + 1] != "\n":
+                    escaped(i)
+                i += 2
+            elif c == "'":
+                j = s.find("'", i + 1, end)
+                j = end if j < 0 else j
+                copy(i + 1, j)
+                i = j + 1
+            elif c == '"':
+                i += 1
+                while i < end and s[i] != '"':
+                    if s[i] == "\\" and i + 1 < end and s[i + 1] in '$`"\\\n':
+                        if s[i + 1] != "\n":
+                            escaped(i)
+                        i += 2
+                    elif s[i] == "$" and i + 1 < end and s[i + 1] in "({":
+                        j = min(lexer.scan_dollar(i, []), end)
+                        copy(i, j)
+                        i = j
+                    else:
+                        copy(i, i + 1)
+                        i += 1
+                i += 1
+            elif c == "$" and i + 1 < end and s[i + 1] in "({":
+                j = min(lexer.scan_dollar(i, []), end)
+                copy(i, j)
+                i = j
+            else:
+                copy(i, i + 1)
+                i += 1
+    return View("".join(chars), offsets, 0)
+
+
+class _LazyWords:
+    """A command's words, expanded only as far as they are looked at."""
+
+    __slots__ = ("reader", "view", "toks", "items", "_next")
+
+    def __init__(self, reader: ScriptReader, view: View, toks: list[Tok]) -> None:
+        self.reader = reader
+        self.view = view
+        self.toks = toks
+        self.items: list[_Expanded] = []
+        self._next = 0
+
+    def has(self, k: int) -> bool:
+        while len(self.items) <= k and self._next < len(self.toks):
+            self._expand_next()
+        return k < len(self.items)
+
+    def expand_all(self) -> None:
+        while self._next < len(self.toks):
+            self._expand_next()
+
+    def _expand_next(self) -> None:
+        index = self._next
+        tok = self.toks[index]
+        self._next += 1
+        view = self.view
+        use = view.orig(tok.start)
+        if tok.kind == "arr":
+            self.items.append(_Expanded(tok, index, UNKNOWN, False))
+            return
+        for value, splits in self.reader.expand(view, tok.start, tok.end, use):
+            self.items.append(_Expanded(tok, index, value, splits))
+
+
+@dataclass(frozen=True)
+class _Wrapper:
+    short_with_value: str = ""
+    long_with_value: frozenset[str] = frozenset()
+    assignments: bool = False
+    positional: int = 0  # words to skip after the options (timeout's duration)
+
+
+_WRAPPERS: dict[str, _Wrapper] = {
+    "sudo": _Wrapper(
+        "ugpCDrtUThR",
+        frozenset(
+            "--user --group --prompt --close-from --chdir --role --type --other-user "
+            "--command-timeout --host --chroot".split()
+        ),
+        assignments=True,
+    ),
+    "doas": _Wrapper("uC"),
+    "env": _Wrapper("uCS", frozenset({"--unset", "--chdir", "--split-string"}), True),
+    "exec": _Wrapper("a"),
+    "time": _Wrapper("fo", frozenset({"--format", "--output"})),
+    "command": _Wrapper(),
+    "builtin": _Wrapper(),
+    "nohup": _Wrapper(),
+    "winpty": _Wrapper(),
+    "unbuffer": _Wrapper(),
+    "run": _Wrapper(),  # the bats test helper
+    "retry": _Wrapper(),
+    "travis_retry": _Wrapper(),
+    "nice": _Wrapper("n", frozenset({"--adjustment"})),
+    "ionice": _Wrapper("cnpP", frozenset({"--class", "--classdata", "--pid", "--pgid"})),
+    "stdbuf": _Wrapper("ioe", frozenset({"--input", "--output", "--error"})),
+    "timeout": _Wrapper("sk", frozenset({"--signal", "--kill-after"}), positional=1),
+    "xargs": _Wrapper(
+        "IaLndEsP",
+        frozenset(
+            "--max-args --max-procs --delimiter --replace --arg-file --eof --max-lines "
+            "--max-chars".split()
+        ),
+    ),
+}
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "mksh"})
+_SSH_WITH_VALUE = "BbcDEeFIiJLlmOoPpQRSWw"

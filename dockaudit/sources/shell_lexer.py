@@ -1,0 +1,567 @@
+"""A quote-aware shell tokenizer and command walker that never gives up.
+
+It reads a shell text the way bash splits it into words and commands —
+quotes, backslashes, line continuations, ``$(…)``, ``${…}``, ``$((…))``,
+backticks, process substitutions, heredocs, comments, ``case`` patterns,
+array assignments — and records the exact span of every word. It does not
+build a full syntax tree: `walk` only groups words into simple commands and
+tells whether each runs unconditionally at the top level of the script
+(what decides whether a variable is a constant).
+
+Every position is an index into the text given to `Lexer`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_PLAIN = re.compile(r"[^\s;&|()<>'\"\\`$]+")
+_DQ_PLAIN = re.compile(r"[^\"\\$`]+")
+_BLANK = re.compile(r"(?:[ \t\r\f\v]|\\\r?\n)+")
+_OP = re.compile(r";;&|;;|;&|&&|\|\||\|&|&>>|&>|<<<|<<-|<<|<>|<&|>&|>>|>\||[;&|()<>]")
+_REDIRECTS = frozenset({"&>>", "&>", "<<<", "<<-", "<<", "<>", "<&", ">&", ">>", ">|", "<", ">"})
+_ARRAY_START = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=$")
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=")
+_MAX_NESTING = 60
+
+_KEEP_COMMAND_POSITION = frozenset(
+    {"then", "do", "else", "elif", "if", "while", "until", "!", "{", "time", "coproc"}
+)
+
+
+@dataclass(slots=True)
+class Sub:
+    """Code nested in a word: ``$(…)``, a backtick string or ``<(…)``; start/end of the code."""
+
+    kind: str  # subst, backtick, procsub
+    start: int
+    end: int
+    toks: list[Tok]
+
+
+@dataclass(slots=True)
+class Tok:
+    """A word, an operator, a newline, a redirection or an array assignment."""
+
+    kind: str  # w, op, nl, redir, arr
+    start: int
+    end: int
+    value: str = ""  # the operator, for op and redir
+    subs: list[Sub] = field(default_factory=list)
+    target: Tok | None = None  # redir: the word after the operator (the heredoc delimiter)
+    heredoc: tuple[int, int, bool] | None = None  # body start, body end, delimiter quoted
+    items: list[Tok] = field(default_factory=list)  # arr: the element words
+
+
+@dataclass(slots=True)
+class Problem:
+    position: int
+    message: str
+    region_end: int  # the text from position to region_end could not be read
+
+
+class Lexer:
+    """Splits text into `Tok`s. Unreadable regions are recorded in ``problems``."""
+
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.n = len(text)
+        self.problems: list[Problem] = []
+        self._nesting = 0
+
+    def problem(self, position: int, message: str) -> None:
+        self.problems.append(Problem(position, message, self.n))
+
+    # --- the token loop ---------------------------------------------------
+
+    def lex(self, i: int = 0, stop_paren: bool = False) -> tuple[list[Tok], int]:
+        """Tokens from *i*; with *stop_paren*, up to the unmatched ``)`` (its index returned)."""
+        s = self.s
+        toks: list[Tok] = []
+        pending: list[Tok] = []
+        depth = 0
+        case_stack: list[str] = []
+        command_position = True
+        self._nesting += 1
+        if self._nesting > _MAX_NESTING:
+            self._nesting -= 1
+            self.problem(i, "nesting too deep to read")
+            return toks, self.n
+        try:
+            while True:
+                m = _BLANK.match(s, i)
+                if m:
+                    i = m.end()
+                if i >= self.n:
+                    return toks, self.n
+                c = s[i]
+                if c == "\n":
+                    toks.append(Tok("nl", i, i + 1, "\n"))
+                    i += 1
+                    if pending:
+                        i = self._read_heredocs(i, pending)
+                        pending = []
+                    command_position = True
+                    continue
+                if c == "#":
+                    j = s.find("\n", i, self.n)
+                    i = self.n if j < 0 else j
+                    continue
+                in_pattern = bool(case_stack) and case_stack[-1] == "pat"
+                if c == ")" and stop_paren and depth == 0 and not in_pattern:
+                    return toks, i
+                if c in "<>" and i + 1 < self.n and s[i + 1] == "(":
+                    end, subs = self.scan_word(i)
+                    toks.append(Tok("w", i, end, subs=subs))
+                    command_position = False
+                    i = end
+                    continue
+                m = _OP.match(s, i)
+                if m:
+                    op = m.group()
+                    if op in _REDIRECTS:
+                        tok = Tok("redir", i, m.end(), op)
+                        i = self._redirect_target(tok, pending)
+                        toks.append(tok)
+                        continue
+                    toks.append(Tok("op", i, m.end(), op))
+                    i = m.end()
+                    if op == "(":
+                        if not in_pattern:
+                            depth += 1
+                    elif op == ")":
+                        if in_pattern:
+                            case_stack[-1] = "body"
+                        elif depth > 0:
+                            depth -= 1
+                    elif op in (";;", ";&", ";;&") and case_stack:
+                        case_stack[-1] = "pat"
+                    command_position = True
+                    continue
+                start = i
+                end, subs = self.scan_word(i)
+                if end == start:  # cannot happen for valid input; never loop forever
+                    end = start + 1
+                if end < self.n and s[end] in "<>" and s[start:end].isdigit():
+                    m = _OP.match(s, end)
+                    if m and m.group() in _REDIRECTS:
+                        tok = Tok("redir", start, m.end(), m.group())
+                        i = self._redirect_target(tok, pending)
+                        toks.append(tok)
+                        continue
+                if end < self.n and s[end] == "(" and _ARRAY_START.match(s, start, end):
+                    items, close = self.lex(end + 1, stop_paren=True)
+                    if close < self.n:
+                        close += 1
+                    else:
+                        self.problem(end, "unterminated array assignment")
+                    words = [t for t in items if t.kind == "w"]
+                    toks.append(Tok("arr", start, close, items=words))
+                    i = close
+                    continue
+                word = s[start:end]
+                toks.append(Tok("w", start, end, subs=subs))
+                i = end
+                if case_stack and case_stack[-1] == "head":
+                    if word == "in":
+                        case_stack[-1] = "pat"
+                    continue
+                if in_pattern:
+                    if word == "esac":
+                        case_stack.pop()
+                        command_position = False
+                    continue
+                if command_position:
+                    if word == "case":
+                        case_stack.append("head")
+                    elif word == "esac" and case_stack:
+                        case_stack.pop()
+                    command_position = word in _KEEP_COMMAND_POSITION or bool(
+                        ASSIGNMENT.match(word)
+                    )
+        finally:
+            self._nesting -= 1
+
+    def _redirect_target(self, tok: Tok, pending: list[Tok]) -> int:
+        s = self.s
+        i = tok.end
+        m = re.compile(r"[ \t]*").match(s, i)
+        if m:
+            i = m.end()
+        if i >= self.n or s[i] in "\n;&|()<>":
+            return i
+        end, subs = self.scan_word(i)
+        tok.target = Tok("w", i, end, subs=subs)
+        tok.end = end
+        if tok.value in ("<<", "<<-"):
+            pending.append(tok)
+        return end
+
+    def _read_heredocs(self, i: int, pending: list[Tok]) -> int:
+        s = self.s
+        for tok in pending:
+            assert tok.target is not None
+            raw = s[tok.target.start : tok.target.end]
+            quoted = any(q in raw for q in "'\"\\")
+            delimiter = re.sub(r"[\"'\\]", "", raw)
+            strip = tok.value == "<<-"
+            body_start = i
+            while i < self.n:
+                j = s.find("\n", i, self.n)
+                line_end = self.n if j < 0 else j
+                line = s[i:line_end].rstrip("\r")
+                if (line.lstrip("\t") if strip else line) == delimiter:
+                    tok.heredoc = (body_start, i, quoted)
+                    i = self.n if j < 0 else line_end + 1
+                    break
+                i = self.n if j < 0 else line_end + 1
+            else:
+                tok.heredoc = (body_start, self.n, quoted)
+        return i
+
+    # --- words -------------------------------------------------------------
+
+    def scan_word(self, i: int) -> tuple[int, list[Sub]]:
+        """End of the word starting at *i*, and the code nested in it."""
+        s = self.s
+        subs: list[Sub] = []
+        start = i
+        while i < self.n:
+            m = _PLAIN.match(s, i)
+            if m:
+                i = m.end()
+                if i >= self.n:
+                    break
+            c = s[i]
+            if c == "\\":
+                i += 2
+            elif c == "'":
+                j = s.find("'", i + 1, self.n)
+                if j < 0:
+                    self.problem(i, "unterminated single quote")
+                    return self.n, subs
+                i = j + 1
+            elif c == '"':
+                i = self.scan_double_quoted(i + 1, subs)
+            elif c == "$":
+                i = self.scan_dollar(i, subs)
+            elif c == "`":
+                i = self.scan_backtick(i, subs)
+            elif c in "<>" and i == start and i + 1 < self.n and s[i + 1] == "(":
+                i = self.scan_substitution(i + 2, subs, "procsub")
+            else:
+                break
+        return min(i, self.n), subs
+
+    def scan_double_quoted(self, i: int, subs: list[Sub]) -> int:
+        """*i* is just after the opening quote; returns the index after the closing one."""
+        s = self.s
+        opening = i - 1
+        while i < self.n:
+            m = _DQ_PLAIN.match(s, i)
+            if m:
+                i = m.end()
+                if i >= self.n:
+                    break
+            c = s[i]
+            if c == '"':
+                return i + 1
+            if c == "\\":
+                i += 2
+            elif c == "$":
+                i = self.scan_dollar(i, subs)
+            else:
+                i = self.scan_backtick(i, subs)
+        self.problem(opening, "unterminated double quote")
+        return self.n
+
+    def scan_dollar(self, i: int, subs: list[Sub]) -> int:
+        s = self.s
+        nxt = s[i + 1] if i + 1 < self.n else ""
+        if nxt == "(":
+            if i + 2 < self.n and s[i + 2] == "(":
+                end = self._arithmetic_end(i + 3)
+                if end is not None:
+                    return end
+            return self.scan_substitution(i + 2, subs, "subst")
+        if nxt == "{":
+            return self._scan_braced(i + 2, subs)
+        if nxt == "'":
+            j = i + 2
+            while j < self.n:
+                if s[j] == "\\":
+                    j += 2
+                elif s[j] == "'":
+                    return j + 1
+                else:
+                    j += 1
+            self.problem(i, "unterminated $'…' string")
+            return self.n
+        if nxt == '"':
+            return self.scan_double_quoted(i + 2, subs)
+        return i + 1
+
+    def _arithmetic_end(self, i: int) -> int | None:
+        """End of ``$((…))`` whose body starts at *i*; None when it is ``$( (…) )``."""
+        s = self.s
+        depth = 0
+        while i < self.n:
+            c = s[i]
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    return i + 2 if i + 1 < self.n and s[i + 1] == ")" else None
+                depth -= 1
+            i += 1
+        return None
+
+    def scan_substitution(self, i: int, subs: list[Sub], kind: str) -> int:
+        toks, close = self.lex(i, stop_paren=True)
+        if close >= self.n:
+            self.problem(i - 2, "unterminated $( … ) substitution")
+            return self.n
+        subs.append(Sub(kind, i, close, toks))
+        return close + 1
+
+    def scan_backtick(self, i: int, subs: list[Sub]) -> int:
+        s = self.s
+        j = i + 1
+        while j < self.n:
+            c = s[j]
+            if c == "\\":
+                j += 2
+            elif c == "`":
+                break
+            else:
+                j += 1
+        if j >= self.n:
+            self.problem(i, "unterminated backtick substitution")
+            return self.n
+        saved = self.n
+        self.n = j
+        try:
+            toks, _ = self.lex(i + 1)
+        finally:
+            self.n = saved
+        subs.append(Sub("backtick", i + 1, j, toks))
+        return j + 1
+
+    def _scan_braced(self, i: int, subs: list[Sub]) -> int:
+        s = self.s
+        opening = i - 2
+        while i < self.n:
+            c = s[i]
+            if c == "}":
+                return i + 1
+            if c == "\\":
+                i += 2
+            elif c == '"':
+                i = self.scan_double_quoted(i + 1, subs)
+            elif c == "$":
+                i = self.scan_dollar(i, subs)
+            elif c == "`":
+                i = self.scan_backtick(i, subs)
+            elif c == "\n" and s.find("}", i, self.n) < 0:
+                break
+            else:
+                i += 1
+        self.problem(opening, "unterminated ${ … } expansion")
+        return self.n
+
+
+# --- commands ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Command:
+    """A simple command: leading assignments, words, redirections."""
+
+    words: list[Tok] = field(default_factory=list)
+    assigns: list[Tok] = field(default_factory=list)
+    redirs: list[Tok] = field(default_factory=list)
+    top: bool = True  # not inside a function, loop, if, case, group or subshell
+    chained: bool = False  # part of a && / || list or a pipeline
+    statement: int = 0  # index of the top-level statement holding it
+
+
+@dataclass(slots=True)
+class Walk:
+    commands: list[Command]
+    loop_variables: list[Tok]  # names bound by for/select
+    statements: list[tuple[int, int]]  # start and end of every top-level statement
+
+
+_CHAIN = frozenset({"&&", "||", "|", "|&"})
+_CLOSERS = frozenset({"fi", "done", "esac", "}"})
+
+
+def walk(toks: list[Tok], s: str) -> Walk:
+    """Group tokens into simple commands, skipping compound-command syntax."""
+    commands: list[Command] = []
+    loop_variables: list[Tok] = []
+    statements: list[tuple[int, int]] = []
+    stack: list[str] = []
+    current: Command | None = None
+    mode = "cmd"
+    chain = False
+    last_op = "\n"
+    statement = 0
+    statement_start: int | None = None
+    statement_end = 0
+
+    def finish(op: str) -> None:
+        nonlocal current
+        if current is not None and (current.words or current.assigns or current.redirs):
+            current.chained = chain or op in _CHAIN
+            commands.append(current)
+        current = None
+
+    def new_command() -> Command:
+        return Command(top=not stack, statement=statement)
+
+    i = 0
+    count = len(toks)
+    while i < count:
+        tok = toks[i]
+        kind = tok.kind
+        if statement_start is None and kind != "nl":
+            statement_start = tok.start
+        if kind != "nl":
+            statement_end = max(statement_end, tok.end)
+            if kind == "redir" and tok.heredoc:
+                statement_end = max(statement_end, tok.heredoc[1])
+        i += 1
+        text = s[tok.start : tok.end] if kind == "w" else tok.value
+        if mode != "cmd":
+            if mode == "for-head":
+                if kind == "w" and text == "do" and last_op in (";", "\n"):
+                    mode = "cmd"
+                if kind in ("op", "nl"):
+                    last_op = tok.value
+                elif kind == "w":
+                    last_op = ""
+            elif mode == "case-head":
+                if kind == "w" and text == "in":
+                    mode = "case-pat"
+            elif mode == "case-pat":
+                if kind == "op" and text == ")":
+                    mode = "cmd"
+                elif kind == "w" and text == "esac":
+                    if stack:
+                        stack.pop()
+                    mode = "cmd"
+            elif mode == "dbracket":
+                if kind == "w" and text == "]]":
+                    mode = "cmd"
+                    current = new_command()  # the [[ ]] test itself, so && binds to it
+            elif mode == "arith":
+                if kind == "op" and text == ")" and i < count and toks[i].value == ")":
+                    i += 1
+                    mode = "cmd"
+                    current = new_command()
+            continue
+        if kind in ("op", "nl"):
+            op = tok.value
+            finish(op)
+            if op in _CHAIN:
+                chain = True
+            elif op == "\n" and last_op in _CHAIN:
+                pass
+            elif op in (";", "&", "\n", ";;", ";&", ";;&"):
+                chain = False
+            if op == "(":
+                nxt = toks[i] if i < count else None
+                if (
+                    nxt is not None
+                    and nxt.kind == "op"
+                    and nxt.value == "("
+                    and nxt.start == tok.end
+                ):
+                    mode = "arith"
+                    i += 1
+                else:
+                    stack.append("(")
+            elif op == ")":
+                if stack and stack[-1] == "(":
+                    stack.pop()
+            elif op in (";;", ";&", ";;&") and stack and stack[-1] == "case":
+                mode = "case-pat"
+            if op != "\n" or last_op not in _CHAIN:
+                last_op = op
+            if not stack and not chain and op in (";", "&", "\n") and statement_start is not None:
+                statements.append((statement_start, statement_end))
+                statement += 1
+                statement_start = None
+            continue
+        last_op = ""
+        if kind == "redir":
+            if current is None:
+                current = new_command()
+            current.redirs.append(tok)
+            continue
+        at_command = current is None or not current.words
+        if kind == "arr":
+            if current is None:
+                current = new_command()
+            (current.assigns if at_command else current.words).append(tok)
+            continue
+        if at_command:
+            if text in ("if", "while", "until", "{"):
+                stack.append(text)
+                continue
+            if text in ("then", "do", "else", "elif", "!", "coproc"):
+                continue
+            if text == "time":
+                if i < count and toks[i].kind == "w" and s[toks[i].start : toks[i].end] == "-p":
+                    i += 1
+                continue
+            if text in _CLOSERS:
+                if stack:
+                    stack.pop()
+                current = new_command()  # what follows (redirections, | …) belongs to the compound
+                current.words = []
+                continue
+            if text in ("for", "select"):
+                if i < count and toks[i].kind == "w":
+                    loop_variables.append(toks[i])
+                stack.append("loop")
+                mode = "for-head"
+                last_op = ""
+                continue
+            if text == "case":
+                stack.append("case")
+                mode = "case-head"
+                continue
+            if text == "[[":
+                mode = "dbracket"
+                continue
+            if text == "function":
+                if i < count and toks[i].kind == "w":
+                    i += 1
+                if i + 1 < count and toks[i].value == "(" and toks[i + 1].value == ")":
+                    i += 2
+                continue
+            if (
+                i + 1 < count
+                and toks[i].kind == "op"
+                and toks[i].value == "("
+                and toks[i + 1].kind == "op"
+                and toks[i + 1].value == ")"
+                and (current is None or not current.assigns)
+            ):
+                i += 2  # name() — a function definition; its body follows
+                continue
+            if current is None:
+                current = new_command()
+            if ASSIGNMENT.match(text):
+                current.assigns.append(tok)
+                continue
+        if current is None:
+            current = new_command()
+        current.words.append(tok)
+    finish("\n")
+    if statement_start is not None:
+        statements.append((statement_start, statement_end))
+    return Walk(commands, loop_variables, statements)
