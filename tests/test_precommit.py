@@ -25,9 +25,9 @@ import pytest
 CHECKOUT = Path(__file__).resolve().parents[1]
 
 BAD_SCRIPT = "#!/bin/sh\ndocker run -d --privileged nginx:1.25\n"
-GOOD_SCRIPT = "#!/bin/sh\ndocker run --rm alpine:3.19 echo hello\n"
+GOOD_SCRIPT = "#!/bin/sh\ndocker run --rm koalaman/shellcheck:v0.10.0 --version\n"
 BAD_MARKDOWN = "# Deploy\n\n```bash\ndocker run -d --privileged nginx:1.25\n```\n"
-GOOD_MARKDOWN = "# Check\n\n```bash\ndocker run --rm alpine:3.19 echo hello\n```\n"
+GOOD_MARKDOWN = "# Check\n\n```bash\ndocker run --rm koalaman/shellcheck:v0.10.0 --version\n```\n"
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "dockaudit tests",
@@ -73,6 +73,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
     env.update(GIT_ENV)
     env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
+    env["DOCKAUDIT_TODAY"] = "2026-01-15"  # end-of-life verdicts depend on the date
     env.pop("VIRTUAL_ENV", None)
     return env
 
