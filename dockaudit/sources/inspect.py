@@ -591,8 +591,8 @@ def _runtime(doc: Mapping[str, Any], config: Mapping[str, Any],
         return None
     health = _dict(state.get("Health"))
     effective_user = None
-    if image_config is not None and _str(config.get("User")) is None:
-        effective_user = _str(image_config.get("User")) or "root"
+    if image_config is not None:  # Config.User already holds the image's USER when -u was not given
+        effective_user = _str(config.get("User")) or _str(image_config.get("User")) or "root"
     return RuntimeState(
         status=_str(state.get("Status")) or "unknown",
         running=_bool(state.get("Running")),
