@@ -4,6 +4,11 @@ so the formats are tested without the parser or the rules in the loop."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pytest
 
 from dockaudit.model import ContainerRef, Finding, Location, Severity
 from dockaudit.report import Notification, Report
@@ -154,3 +159,21 @@ def static_report(**changes: object) -> Report:
 
 def notification(level: str = "error", line: int | None = None) -> Notification:
     return Notification("missing.sh", "cannot read missing.sh: No such file or directory", level, line)
+
+
+def _shared_dir() -> Path:
+    env = os.environ.get("DOCKAUDIT_SHARED")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
+
+
+SARIF_SCHEMA = _shared_dir() / "reference" / "sarif-schema-2.1.0.json"
+
+
+def validate_sarif(log: dict) -> None:
+    """Validate *log* against the official SARIF 2.1.0 schema (skip when it is not there)."""
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"the SARIF schema is not at {SARIF_SCHEMA} (set DOCKAUDIT_SHARED)")
+    import jsonschema
+
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(schema).validate(log)

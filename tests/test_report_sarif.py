@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from report_samples import (
     privileged_finding,
     static_report,
     uts_finding,
+    validate_sarif as validate,
 )
 
 from dockaudit.model import Finding, Location, Severity
@@ -25,25 +25,8 @@ from dockaudit.report import FORMATTERS, Notification, Report
 from dockaudit.report.sarif import SECURITY_SEVERITY_BY_LEVEL, render
 
 
-def _shared_dir() -> Path:
-    env = os.environ.get("DOCKAUDIT_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
-
-
-SCHEMA_PATH = _shared_dir() / "reference" / "sarif-schema-2.1.0.json"
-
-
 def sarif(report: Report) -> dict:
     return json.loads(render(report))
-
-
-def validate(log: dict) -> None:
-    if not SCHEMA_PATH.is_file():
-        pytest.skip(f"the SARIF schema is not at {SCHEMA_PATH} (set DOCKAUDIT_SHARED)")
-    import jsonschema
-
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    jsonschema.Draft4Validator(schema).validate(log)
 
 
 def run_of(report: Report) -> dict:
