@@ -203,6 +203,7 @@ class _Parser:
         self.i = 0
         self.problems: list[UsageProblem] = []
         self.incomplete = False
+        self.truncated = False  # the words ended where a value was due
 
     # -- problems
 
@@ -276,6 +277,7 @@ class _Parser:
         uses.append(OptionUse(spec.canonical, spelled, flag, value, value_text, loc))
 
     def _missing(self, flag: Word, spelled: str) -> None:
+        self.truncated = True
         self.problem("DA003", f"{spelled} needs a value, but the command ends here", flag.loc,
                       f"give {spelled} a value")
 
@@ -692,7 +694,7 @@ def _deprecated_security_opt(parser: _Parser, use: OptionUse, text: str) -> None
 def _check_image(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None:
     sub = " ".join(cmd.subcommand)
     if not cmd.operands:
-        if not cmd.incomplete:
+        if not cmd.incomplete and not parser.truncated:
             parser.problem("DA003", f"{cmd.invocation.program} {sub} needs an image",
                            cmd.invocation.loc, f"{cmd.invocation.program} {sub} [OPTIONS] "
                            "IMAGE [COMMAND]")

@@ -250,6 +250,8 @@ def parse_bytes(text: str) -> int:
     size = float(num)
     if size < 0:
         raise ValueError(f"invalid size: '{text}'")
+    if size >= 2.0 ** 63:
+        raise ValueError(f'strconv.ParseFloat: parsing "{num}": value out of range')
     if not suffix:
         return int(size)
     lower = suffix.lower()
@@ -263,7 +265,10 @@ def parse_bytes(text: str) -> int:
         raise ValueError(f"invalid suffix: '{lower}'")
     if (len(lower) == 2 and lower[1] != "b") or (len(lower) == 3 and lower[1:] != "ib"):
         raise ValueError(f"invalid suffix: '{lower}'")
-    return int(size * _BYTE_UNITS[lower[0]])
+    size *= _BYTE_UNITS[lower[0]]
+    if size >= 2.0 ** 63:
+        raise ValueError(f"invalid size: '{text}' is out of range")
+    return int(size)
 
 
 def parse_memory_swap(text: str) -> int:
