@@ -11,16 +11,18 @@ How a file is read:
 
 1. a cheap pre-filter: a text that never mentions docker, podman or nerdctl
    is not read at all;
-2. the whole text is split into words and commands by the quote-aware
-   tokenizer of `shell_lexer`, which understands the constructs bashlex
-   rejects (``[[ ]]``, ``case``, arrays, ``$(( ))``, quoted heredoc
-   delimiters …) and never gives up;
-3. each top-level statement that holds an invocation is then parsed by
-   bashlex (imported lazily, tables cached), and where bashlex reads it the
-   words bashlex sees are checked against the tokenizer's; where bashlex
-   cannot read it, the tokenizer's reading stands;
-4. what neither can read — an unterminated quote, ``$(`` or ``${`` that
+2. the text is split into words and commands by the quote-aware tokenizer
+   of `shell_lexer`. It reads what bashlex rejects or crashes on (``[[ ]]``,
+   ``case``, arrays, ``$(( ))``, ``&&`` inside ``$( )``, quoted heredoc
+   delimiters, ``<<-`` heredocs in substitutions) and never gives up; on
+   every command bashlex can parse it finds the same words at the same
+   positions (the corpus test checks this), at a quarter of the cost, so
+   bashlex is not needed on the way;
+3. only commands whose text could run the CLI are looked at further;
+4. what cannot be read — an unterminated quote, ``$(`` or ``${`` that
    swallows a docker command — becomes a `ParseProblem` with its location.
+   A region that cannot be read but mentions no container tool is not
+   reported: nothing was lost there.
 
 Values: ``Word.value`` is the word after quote removal and the expansion of
 *constant* variables — a name assigned a literal exactly once, at the top
@@ -138,6 +140,19 @@ class View:
         return View(self.text[start:end], self.offsets[start:end], 0)
 
 
+_PENDING: Any = object()
+
+
+@dataclass(slots=True)
+class _Constant:
+    """A variable assigned a value exactly once at the top level, before its uses."""
+
+    offset: int  # in the file
+    view: View
+    tok: Tok
+    value: Any = _PENDING  # str, list[str] (an array), UNKNOWN, or not yet worked out
+
+
 @dataclass(slots=True)
 class _Expanded:
     """One word after expansion: its token, its value (or UNKNOWN) and whether it splits."""
@@ -159,7 +174,8 @@ class ScriptReader:
         self.line_starts.extend(m.end() for m in re.finditer("\n", text))
         self.invocations: list[Invocation] = []
         self.problems: list[ParseProblem] = []
-        self.constants: dict[str, tuple[int, Any]] = {}
+        self.constants: dict[str, _Constant] = {}
+        self.tool_constants = False  # does a constant's text name the tool (DOCKER=docker)?
         self._seen: set[tuple[int, int, str]] = set()
 
     # locations
@@ -263,15 +279,16 @@ class ScriptReader:
                     word = s[tok.start : tok.end]
                     if _NAME.fullmatch(word):
                         note(word, view.orig(tok.start), None)
-        for name, records in sorted(assigned.items(), key=lambda item: item[1][0][0]):
+        for name, records in assigned.items():
             self.constants.pop(name, None)  # a later block of a document may set it anew
             if len(records) != 1 or records[0][1] is None:
                 continue
             offset, tok = records[0]
             assert tok is not None
-            value = self.assigned_value(view, tok, offset)
-            if value is not UNKNOWN:
-                self.constants[name] = (offset, value)
+            # the value is worked out on first use: most constants never meet docker
+            self.constants[name] = _Constant(offset, view, tok)
+            if not self.tool_constants and _MENTION.search(s, tok.start, tok.end):
+                self.tool_constants = True
 
     def assigned_value(self, view: View, tok: Tok, offset: int) -> Any:
         s = view.text
@@ -290,10 +307,13 @@ class ScriptReader:
         return expanded[0][0]
 
     def lookup(self, name: str, use: int) -> Any:
+        """The value of constant *name* at file offset *use*, or None."""
         entry = self.constants.get(name)
-        if entry is None or entry[0] >= use:
+        if entry is None or entry.offset >= use:
             return None
-        return entry[1]
+        if entry.value is _PENDING:
+            entry.value = self.assigned_value(entry.view, entry.tok, entry.offset)
+        return None if entry.value is UNKNOWN else entry.value
 
     # expansion
 
@@ -443,11 +463,31 @@ class ScriptReader:
     # commands
 
     def command(self, view: View, command: Command, context: str, nesting: int) -> None:
+        if not self.may_invoke(view.text, command):
+            return
         for tok in _all_tokens(command):
             for sub in tok.subs:
                 self.read_tokens(view, sub.toks, "substitution", nesting + 1)
         if command.words:
             self.resolve(view, command, context, nesting)
+
+    def may_invoke(self, s: str, command: Command) -> bool:
+        """Cheap test: could this command (or code nested in it) run the container CLI?"""
+        toks = command.words or command.assigns or command.redirs
+        start = toks[0].start
+        end = max(
+            command.words[-1].end if command.words else 0,
+            command.assigns[-1].end if command.assigns else 0,
+            command.redirs[-1].end if command.redirs else 0,
+        )
+        if _MENTION.search(s, start, end):
+            return True
+        if self.tool_constants and "$" in s[start:end]:
+            return True
+        for redir in command.redirs:
+            if redir.heredoc is not None and _MENTION.search(s, redir.heredoc[0], redir.heredoc[1]):
+                return True
+        return False
 
     def resolve(self, view: View, command: Command, context: str, nesting: int) -> None:
         """Follow wrappers (sudo, env, …) to the program; emit or descend into strings."""

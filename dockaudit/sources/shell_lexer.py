@@ -14,7 +14,7 @@ Every position is an index into the text given to `Lexer`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 _PLAIN = re.compile(r"[^\s;&|()<>'\"\\`$]+")
 _DQ_PLAIN = re.compile(r"[^\"\\$`]+")
@@ -24,6 +24,9 @@ _REDIRECTS = frozenset({"&>>", "&>", "<<<", "<<-", "<<", "<>", "<&", ">&", ">>",
 _ARRAY_START = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=$")
 ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=")
 _MAX_NESTING = 60
+_BLANK_CHARS = frozenset(" \t\r\f\v")
+_OP_CHARS = frozenset(";&|()<>")
+_WORD_END = frozenset(" \t\n\r;&|)")  # after a plain run: the word is complete
 
 _KEEP_COMMAND_POSITION = frozenset(
     {"then", "do", "else", "elif", "if", "while", "until", "!", "{", "time", "coproc"}
@@ -40,18 +43,31 @@ class Sub:
     toks: list[Tok]
 
 
-@dataclass(slots=True)
 class Tok:
     """A word, an operator, a newline, a redirection or an array assignment."""
 
-    kind: str  # w, op, nl, redir, arr
-    start: int
-    end: int
-    value: str = ""  # the operator, for op and redir
-    subs: list[Sub] = field(default_factory=list)
-    target: Tok | None = None  # redir: the word after the operator (the heredoc delimiter)
-    heredoc: tuple[int, int, bool] | None = None  # body start, body end, delimiter quoted
-    items: list[Tok] = field(default_factory=list)  # arr: the element words
+    __slots__ = ("kind", "start", "end", "value", "subs", "target", "heredoc", "items")
+
+    def __init__(
+        self,
+        kind: str,  # w, op, nl, redir, arr
+        start: int,
+        end: int,
+        value: str = "",  # the operator, for op and redir
+        subs: list[Sub] | tuple[()] = (),
+        items: list[Tok] | tuple[()] = (),  # arr: the element words
+    ) -> None:
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.value = value
+        self.subs = subs
+        self.items = items
+        self.target: Tok | None = None  # redir: the word after the operator
+        self.heredoc: tuple[int, int, bool] | None = None  # body start, body end, quoted
+
+    def __repr__(self) -> str:
+        return f"Tok({self.kind!r}, {self.start}, {self.end}, {self.value!r})"
 
 
 @dataclass(slots=True)
@@ -88,14 +104,20 @@ class Lexer:
             self._nesting -= 1
             self.problem(i, "nesting too deep to read")
             return toks, self.n
+        n = self.n
         try:
-            while True:
-                m = _BLANK.match(s, i)
-                if m:
-                    i = m.end()
-                if i >= self.n:
-                    return toks, self.n
+            while i < n:
                 c = s[i]
+                if c in _BLANK_CHARS:
+                    m = _BLANK.match(s, i)
+                    i = m.end() if m else i + 1
+                    continue
+                if c == "\\" and s.startswith("\n", i + 1):
+                    i += 2
+                    continue
+                if c == "\\" and s.startswith("\r\n", i + 1):
+                    i += 3
+                    continue
                 if c == "\n":
                     toks.append(Tok("nl", i, i + 1, "\n"))
                     i += 1
@@ -105,28 +127,28 @@ class Lexer:
                     command_position = True
                     continue
                 if c == "#":
-                    j = s.find("\n", i, self.n)
-                    i = self.n if j < 0 else j
+                    j = s.find("\n", i, n)
+                    i = n if j < 0 else j
                     continue
                 in_pattern = bool(case_stack) and case_stack[-1] == "pat"
-                if c == ")" and stop_paren and depth == 0 and not in_pattern:
-                    return toks, i
-                if c in "<>" and i + 1 < self.n and s[i + 1] == "(":
-                    end, subs = self.scan_word(i)
-                    toks.append(Tok("w", i, end, subs=subs))
-                    command_position = False
-                    i = end
-                    continue
-                m = _OP.match(s, i)
-                if m:
-                    op = m.group()
+                if c in _OP_CHARS:
+                    if c == ")" and stop_paren and depth == 0 and not in_pattern:
+                        return toks, i
+                    if c in "<>" and i + 1 < n and s[i + 1] == "(":
+                        end, subs = self.scan_word(i)
+                        toks.append(Tok("w", i, end, subs=subs))
+                        command_position = False
+                        i = end
+                        continue
+                    m = _OP.match(s, i)
+                    op = m.group() if m else c
                     if op in _REDIRECTS:
-                        tok = Tok("redir", i, m.end(), op)
+                        tok = Tok("redir", i, i + len(op), op)
                         i = self._redirect_target(tok, pending)
                         toks.append(tok)
                         continue
-                    toks.append(Tok("op", i, m.end(), op))
-                    i = m.end()
+                    toks.append(Tok("op", i, i + len(op), op))
+                    i += len(op)
                     if op == "(":
                         if not in_pattern:
                             depth += 1
@@ -140,38 +162,45 @@ class Lexer:
                     command_position = True
                     continue
                 start = i
-                end, subs = self.scan_word(i)
-                if end == start:  # cannot happen for valid input; never loop forever
-                    end = start + 1
-                if end < self.n and s[end] in "<>" and s[start:end].isdigit():
-                    m = _OP.match(s, end)
-                    if m and m.group() in _REDIRECTS:
-                        tok = Tok("redir", start, m.end(), m.group())
-                        i = self._redirect_target(tok, pending)
-                        toks.append(tok)
+                m = _PLAIN.match(s, i)
+                end = m.end() if m else i
+                subs: list[Sub] | tuple[()] = ()
+                if end < n and s[end] not in _WORD_END:
+                    if s[end] in "<>" and s[start:end].isdigit():
+                        m = _OP.match(s, end)
+                        if m and m.group() in _REDIRECTS:
+                            tok = Tok("redir", start, m.end(), m.group())
+                            i = self._redirect_target(tok, pending)
+                            toks.append(tok)
+                            continue
+                    if s[end] == "(" and _ARRAY_START.match(s, start, end):
+                        items, close = self.lex(end + 1, stop_paren=True)
+                        if close < n:
+                            close += 1
+                        else:
+                            self.problem(end, "unterminated array assignment")
+                        words = [t for t in items if t.kind == "w"]
+                        toks.append(Tok("arr", start, close, items=words))
+                        i = close
                         continue
-                if end < self.n and s[end] == "(" and _ARRAY_START.match(s, start, end):
-                    items, close = self.lex(end + 1, stop_paren=True)
-                    if close < self.n:
-                        close += 1
-                    else:
-                        self.problem(end, "unterminated array assignment")
-                    words = [t for t in items if t.kind == "w"]
-                    toks.append(Tok("arr", start, close, items=words))
-                    i = close
-                    continue
-                word = s[start:end]
+                    end, subs = self.scan_word(i)
+                    if end == start:  # cannot happen for valid input; never loop forever
+                        end = start + 1
                 toks.append(Tok("w", start, end, subs=subs))
                 i = end
-                if case_stack and case_stack[-1] == "head":
-                    if word == "in":
-                        case_stack[-1] = "pat"
+                if not (command_position or case_stack):
                     continue
-                if in_pattern:
-                    if word == "esac":
-                        case_stack.pop()
-                        command_position = False
-                    continue
+                word = s[start:end]
+                if case_stack:
+                    if case_stack[-1] == "head":
+                        if word == "in":
+                            case_stack[-1] = "pat"
+                        continue
+                    if in_pattern:
+                        if word == "esac":
+                            case_stack.pop()
+                            command_position = False
+                        continue
                 if command_position:
                     if word == "case":
                         case_stack.append("head")
@@ -180,6 +209,7 @@ class Lexer:
                     command_position = word in _KEEP_COMMAND_POSITION or bool(
                         ASSIGNMENT.match(word)
                     )
+            return toks, n
         finally:
             self._nesting -= 1
 
@@ -235,7 +265,7 @@ class Lexer:
                     break
             c = s[i]
             if c == "\\":
-                i += 2
+                i += 3 if s.startswith("\r\n", i + 1) else 2
             elif c == "'":
                 j = s.find("'", i + 1, self.n)
                 if j < 0:
@@ -374,74 +404,64 @@ class Lexer:
 # --- commands ---------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class Command:
     """A simple command: leading assignments, words, redirections."""
 
-    words: list[Tok] = field(default_factory=list)
-    assigns: list[Tok] = field(default_factory=list)
-    redirs: list[Tok] = field(default_factory=list)
-    top: bool = True  # not inside a function, loop, if, case, group or subshell
-    chained: bool = False  # part of a && / || list or a pipeline
-    statement: int = 0  # index of the top-level statement holding it
+    __slots__ = ("words", "assigns", "redirs", "top", "chained")
+
+    def __init__(self, top: bool) -> None:
+        self.words: list[Tok] = []
+        self.assigns: list[Tok] = []
+        self.redirs: list[Tok] = []
+        self.top = top  # not inside a function, loop, if, case, group or subshell
+        self.chained = False  # part of a && / || list or a pipeline
+
+    @property
+    def start(self) -> int:
+        return min(t.start for t in (*self.assigns, *self.words, *self.redirs))
+
+    @property
+    def end(self) -> int:
+        return max(t.end for t in (*self.assigns, *self.words, *self.redirs))
 
 
 @dataclass(slots=True)
 class Walk:
     commands: list[Command]
     loop_variables: list[Tok]  # names bound by for/select
-    statements: list[tuple[int, int]]  # start and end of every top-level statement
 
 
 _CHAIN = frozenset({"&&", "||", "|", "|&"})
-_CLOSERS = frozenset({"fi", "done", "esac", "}"})
+_SEPARATORS = frozenset({";", "&", "\n", ";;", ";&", ";;&"})
+_CASE_ENDS = frozenset({";;", ";&", ";;&"})
+_RESERVED = frozenset(
+    "if while until { then do else elif ! coproc time fi done esac } for select case [[ "
+    "function".split()
+)
 
 
 def walk(toks: list[Tok], s: str) -> Walk:
     """Group tokens into simple commands, skipping compound-command syntax."""
     commands: list[Command] = []
     loop_variables: list[Tok] = []
-    statements: list[tuple[int, int]] = []
     stack: list[str] = []
     current: Command | None = None
     mode = "cmd"
     chain = False
     last_op = "\n"
-    statement = 0
-    statement_start: int | None = None
-    statement_end = 0
-
-    def finish(op: str) -> None:
-        nonlocal current
-        if current is not None and (current.words or current.assigns or current.redirs):
-            current.chained = chain or op in _CHAIN
-            commands.append(current)
-        current = None
-
-    def new_command() -> Command:
-        return Command(top=not stack, statement=statement)
 
     i = 0
     count = len(toks)
     while i < count:
         tok = toks[i]
         kind = tok.kind
-        if statement_start is None and kind != "nl":
-            statement_start = tok.start
-        if kind != "nl":
-            statement_end = max(statement_end, tok.end)
-            if kind == "redir" and tok.heredoc:
-                statement_end = max(statement_end, tok.heredoc[1])
         i += 1
-        text = s[tok.start : tok.end] if kind == "w" else tok.value
         if mode != "cmd":
+            text = s[tok.start : tok.end] if kind == "w" else tok.value
             if mode == "for-head":
                 if kind == "w" and text == "do" and last_op in (";", "\n"):
                     mode = "cmd"
-                if kind in ("op", "nl"):
-                    last_op = tok.value
-                elif kind == "w":
-                    last_op = ""
+                last_op = tok.value if kind in ("op", "nl") else ""
             elif mode == "case-head":
                 if kind == "w" and text == "in":
                     mode = "case-pat"
@@ -455,30 +475,26 @@ def walk(toks: list[Tok], s: str) -> Walk:
             elif mode == "dbracket":
                 if kind == "w" and text == "]]":
                     mode = "cmd"
-                    current = new_command()  # the [[ ]] test itself, so && binds to it
-            elif mode == "arith":
-                if kind == "op" and text == ")" and i < count and toks[i].value == ")":
-                    i += 1
-                    mode = "cmd"
-                    current = new_command()
+                    current = Command(not stack)  # the test itself, so && binds to it
+            elif kind == "op" and text == ")" and i < count and toks[i].value == ")":
+                i += 1  # the end of (( … ))
+                mode = "cmd"
+                current = Command(not stack)
             continue
-        if kind in ("op", "nl"):
+        if kind == "op" or kind == "nl":
             op = tok.value
-            finish(op)
+            if current is not None:
+                if current.words or current.assigns or current.redirs:
+                    current.chained = chain or op in _CHAIN
+                    commands.append(current)
+                current = None
             if op in _CHAIN:
                 chain = True
-            elif op == "\n" and last_op in _CHAIN:
-                pass
-            elif op in (";", "&", "\n", ";;", ";&", ";;&"):
+            elif op in _SEPARATORS and not (op == "\n" and last_op in _CHAIN):
                 chain = False
             if op == "(":
                 nxt = toks[i] if i < count else None
-                if (
-                    nxt is not None
-                    and nxt.kind == "op"
-                    and nxt.value == "("
-                    and nxt.start == tok.end
-                ):
+                if nxt is not None and nxt.value == "(" and nxt.start == tok.end:
                     mode = "arith"
                     i += 1
                 else:
@@ -486,82 +502,64 @@ def walk(toks: list[Tok], s: str) -> Walk:
             elif op == ")":
                 if stack and stack[-1] == "(":
                     stack.pop()
-            elif op in (";;", ";&", ";;&") and stack and stack[-1] == "case":
+            elif op in _CASE_ENDS and stack and stack[-1] == "case":
                 mode = "case-pat"
             if op != "\n" or last_op not in _CHAIN:
                 last_op = op
-            if not stack and not chain and op in (";", "&", "\n") and statement_start is not None:
-                statements.append((statement_start, statement_end))
-                statement += 1
-                statement_start = None
             continue
         last_op = ""
+        if current is None:
+            current = Command(not stack)
         if kind == "redir":
-            if current is None:
-                current = new_command()
             current.redirs.append(tok)
             continue
-        at_command = current is None or not current.words
+        at_command = not current.words
         if kind == "arr":
-            if current is None:
-                current = new_command()
             (current.assigns if at_command else current.words).append(tok)
             continue
         if at_command:
-            if text in ("if", "while", "until", "{"):
-                stack.append(text)
-                continue
-            if text in ("then", "do", "else", "elif", "!", "coproc"):
-                continue
-            if text == "time":
-                if i < count and toks[i].kind == "w" and s[toks[i].start : toks[i].end] == "-p":
-                    i += 1
-                continue
-            if text in _CLOSERS:
-                if stack:
-                    stack.pop()
-                current = new_command()  # what follows (redirections, | …) belongs to the compound
-                current.words = []
-                continue
-            if text in ("for", "select"):
-                if i < count and toks[i].kind == "w":
-                    loop_variables.append(toks[i])
-                stack.append("loop")
-                mode = "for-head"
-                last_op = ""
-                continue
-            if text == "case":
-                stack.append("case")
-                mode = "case-head"
-                continue
-            if text == "[[":
-                mode = "dbracket"
-                continue
-            if text == "function":
-                if i < count and toks[i].kind == "w":
-                    i += 1
-                if i + 1 < count and toks[i].value == "(" and toks[i + 1].value == ")":
-                    i += 2
+            text = s[tok.start : tok.end]
+            if text in _RESERVED:
+                current = None
+                if text in ("if", "while", "until", "{"):
+                    stack.append(text)
+                elif text in ("fi", "done", "esac", "}"):
+                    if stack:
+                        stack.pop()
+                    current = Command(not stack)  # redirections and pipes after it
+                elif text == "time":
+                    if i < count and toks[i].kind == "w" and s[toks[i].start : toks[i].end] == "-p":
+                        i += 1
+                elif text in ("for", "select"):
+                    if i < count and toks[i].kind == "w":
+                        loop_variables.append(toks[i])
+                    stack.append("loop")
+                    mode = "for-head"
+                elif text == "case":
+                    stack.append("case")
+                    mode = "case-head"
+                elif text == "[[":
+                    mode = "dbracket"
+                elif text == "function":
+                    if i < count and toks[i].kind == "w":
+                        i += 1
+                    if i + 1 < count and toks[i].value == "(" and toks[i + 1].value == ")":
+                        i += 2
                 continue
             if (
                 i + 1 < count
                 and toks[i].kind == "op"
                 and toks[i].value == "("
-                and toks[i + 1].kind == "op"
                 and toks[i + 1].value == ")"
-                and (current is None or not current.assigns)
+                and not current.assigns
             ):
                 i += 2  # name() — a function definition; its body follows
                 continue
-            if current is None:
-                current = new_command()
             if ASSIGNMENT.match(text):
                 current.assigns.append(tok)
                 continue
-        if current is None:
-            current = new_command()
         current.words.append(tok)
-    finish("\n")
-    if statement_start is not None:
-        statements.append((statement_start, statement_end))
-    return Walk(commands, loop_variables, statements)
+    if current is not None and (current.words or current.assigns or current.redirs):
+        current.chained = chain
+        commands.append(current)
+    return Walk(commands, loop_variables)
