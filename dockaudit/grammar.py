@@ -229,8 +229,7 @@ class _Parser:
                 self.i += 1
                 return True
             if not word.is_known and not text.startswith("-"):
-                if word.splits and not root and not self._looks_like_image(word, tpl) and \
-                        self.i + 1 < len(self.words):
+                if not root and self._may_hide_options(grammar, word, tpl):
                     self.incomplete = True  # may expand to options nobody can see
                     self.i += 1
                     continue
@@ -252,9 +251,29 @@ class _Parser:
                 self._short(grammar, word, tpl, uses, root)
         return False
 
-    def _looks_like_image(self, word: Word, tpl: N.Template) -> bool:
+    def _may_hide_options(self, grammar: CommandGrammar, word: Word, tpl: N.Template) -> bool:
+        """Whether an unknown word in option position reads as options, not the image.
+
+        Only a word that starts with an expansion can hold options. A quoted
+        one (one word) is taken for an option when a docker option follows
+        it (``"$TTY" --rm …``). An unquoted one may split into several: it is
+        taken for options unless its name says image (``$IMAGE``), nothing
+        follows it, or the next word cannot be an image (``/bin/bash``).
+        """
+        if not tpl.text.startswith(N.SENTINEL) or grammar.interspersed:
+            return False
         names = " ".join(tpl.expansions).upper()
-        return any(k in names for k in ("IMAGE", "IMG", "REPO", "TAG"))
+        if any(k in names for k in ("IMAGE", "IMG", "REPO", "TAG")):
+            return False
+        if self.i + 1 >= len(self.words):
+            return False
+        after = self.words[self.i + 1]
+        if not word.splits:
+            return after.is_known and _is_option_of(grammar, after.value)
+        if after.is_known and not after.value.startswith("-") and (
+                after.value.startswith((".", "/")) or N.image_ref_error(after.value)):
+            return False
+        return True
 
     def _operand(self, grammar: CommandGrammar, word: Word, operands: list[Word]) -> bool:
         """Take an operand; False when options stop here (not interspersed)."""
@@ -417,6 +436,21 @@ class _Parser:
         hint = f"; did you mean {guess}?" if guess else ""
         self.problem("DA002", f"unknown shorthand flag: '{c}' in {text} for '{where}'{hint}",
                      word.loc, f"use {guess}" if guess else f"remove -{c}")
+
+
+def _is_option_of(grammar: CommandGrammar, text: str) -> bool:
+    """Whether *text* spells an option of *grammar* (``--rm``, ``--name=x``, ``-it``)."""
+    if text.startswith("--"):
+        return text.split("=", 1)[0] in grammar.flags
+    if len(text) < 2 or text[0] != "-":
+        return False
+    for j, c in enumerate(text[1:]):
+        spec = grammar.shorts.get(c)
+        if spec is None:
+            return c == "=" and j > 0
+        if spec.takes_value:
+            return True
+    return True
 
 
 def _subcommand(words: tuple[Word, ...], start: int) -> tuple[tuple[str, ...], int]:
@@ -705,48 +739,63 @@ def _check_image(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -
         if error is not None:
             parser.problem("DA003", f"invalid image reference \"{image.value}\": {error}",
                            image.loc, "use a lower-case name such as registry/namespace/app:tag")
+            return
     if len(cmd.operands) > 1 and cmd.option("--entrypoint") is None:
         _options_after_image(cmd, grammar, parser)
 
 
+def _followed_by_option(cmd: DockerCommand, grammar: CommandGrammar, index: int) -> bool:
+    if index >= len(cmd.operands) or not cmd.operands[index].is_known:
+        return False
+    return _is_option_of(grammar, cmd.operands[index].value)
+
+
 def _options_after_image(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None:
-    """DA004: the first word after the image is a docker option (with a plausible value)."""
+    """DA004: the first word after the image is unmistakably a docker option.
+
+    Many images take options of their own (``postgres -c …``, ``solr -h …``,
+    ``spiped -d``), so a short option counts only when its value has the
+    shape docker's would (``-p 80:80``, ``-v /h:/c``, ``-e K=V``) or when it
+    is a cluster of docker's one-letter switches (``-it``); long options
+    count when their value is valid for docker. Any docker option counts when
+    another docker option follows it (``tiny:1 -m 512m --rm``).
+    """
     word = cmd.operands[1]
-    if not word.is_known or not word.value.startswith("-") or word.value in ("-", "--",
-                                                                             "--help"):
+    if not word.is_known or not _is_option_of(grammar, word.value) or word.value == "--help":
         return
     text: str = word.value
     after = cmd.operands[2] if len(cmd.operands) > 2 else None
-    spec: FlagSpec | None
+    next_value = after.value if after is not None and after.is_known else None
     value: str | None = None
     if text.startswith("--"):
         name, eq, rest = text.partition("=")
-        spec = grammar.flags.get(name)
-        if spec is not None and spec.takes_value:
-            value = rest if eq else (after.value if after is not None and after.is_known
-                                     else None)
-    else:
-        spec = None
-        for j, c in enumerate(text[1:]):
-            spec = grammar.shorts.get(c)
-            if spec is None:
+        spec = grammar.flags[name]
+        if spec.takes_value:
+            value = rest if eq else next_value
+            if value is None or value_error(spec, value, cmd.invocation.program,
+                                            cmd.subcommand) is not None:
                 return
-            if spec.takes_value:
-                rest = text[j + 2:]
-                value = rest.lstrip("=") if rest else (
-                    after.value if after is not None and after.is_known else None)
-                break
-    if spec is None:
-        return
-    if spec.takes_value:
-        if value is None or value_error(spec, value, cmd.invocation.program,
-                                        cmd.subcommand) is not None:
-            return
+    else:
+        specs = [grammar.shorts.get(c) for c in text[1:]]
+        if all(s is not None and not s.takes_value for s in specs):
+            if len(specs) < 2 and not _followed_by_option(cmd, grammar, 2):
+                return  # a lone -d or -i is as likely the image's own
+        else:
+            spec = grammar.shorts[text[1]]
+            value = text[2:].lstrip("=") or next_value
+            if len(specs) > 1 and not spec.takes_value or value is None or \
+                    value_error(spec, value, cmd.invocation.program, cmd.subcommand) is not None:
+                return
+            shape = {"-p": ":", "-v": ":/", "-e": "="}.get(text[:2], "\0")
+            if not all(c in value for c in shape) and \
+                    not _followed_by_option(cmd, grammar, 2 if text[2:] else 3):
+                return
     image = cmd.operands[0].text
+    shown = text if value is None or text.endswith(value) else f"{text} {value}"
     parser.problem(
         "DA004", f"{text} comes after the image {image}: docker passes it to the container as "
         "its command instead of reading it as an option", word.loc,
-        f"move {text}{' ' + value if value and not text.endswith(value) else ''} before {image}")
+        f"move {shown} before {image}")
 
 
 # --- conflicts (DA005) ------------------------------------------------------

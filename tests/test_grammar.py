@@ -457,3 +457,32 @@ def test_never_raises(texts: list[str], program: str) -> None:
 def test_helper_invocation_positions() -> None:
     inv = invocation("docker run -d nginx", line=4)
     assert inv.words[2].loc == Location("case.sh", 4, 15, 4, 20)
+
+
+# --- unknown words next to the image (found in real scripts) ---------------------
+
+
+@pytest.mark.parametrize("command,image,incomplete", [
+    # a quoted variable followed by docker options is an option ("-it" or nothing)
+    ('docker run "$it" --rm -v "$(pwd)":/w alpine:3.19 sh', "alpine:3.19", True),
+    # ... but the image when what follows is not a docker option
+    ('docker run --rm --entrypoint cut "$1" -d: -f1-2 /etc/passwd', '"$1"', False),
+    # an unquoted variable followed by a path is the image, not options
+    ("docker run -u 1000 $BUILD_WITH /bin/bash -c make", "$BUILD_WITH", False),
+    # a word that starts with literal text is an operand even when it splits
+    ("docker run -d quay.io/coreos/etcd:${ETCD_VER} /usr/local/bin/etcd", "quay.io/coreos/etcd:${ETCD_VER}", False),
+    ("docker run $OPTS nginx:1.25 nginx -g x", "nginx:1.25", True),
+])
+def test_unknown_words_near_the_image(command: str, image: str, incomplete: bool) -> None:
+    cmd = parse(command)
+    assert cmd.operands[0].text == image
+    assert cmd.incomplete == incomplete
+    assert [p.rule_id for p in cmd.problems] == []
+
+
+def test_two_docker_options_after_the_image_are_da004() -> None:
+    assert "DA004" in rule_ids("docker create --name after tiny:1 -m 512m --rm")
+    assert "DA004" not in rule_ids("docker run -d --init spiped:1 -d -s '[0.0.0.0]:9200' -t x:1")
+    assert "DA004" not in rule_ids("docker run -it solr:9 -h myhostname")
+    assert "DA004" not in rule_ids("docker run selenium/standalone-chrome:4 -p 4444")
+    assert "DA004" not in rule_ids("docker run ... --read-only")  # DA003 already
