@@ -38,9 +38,50 @@ def test_shell_tags(tag):
     assert starts(text) == [(2, 3)]
 
 
-@pytest.mark.parametrize("tag", ["python", "yaml", "dockerfile", "json", "go", "powershell"])
+@pytest.mark.parametrize("tag", ["python", "yaml", "dockerfile", "json", "go", "ini"])
 def test_other_languages_are_skipped(tag):
     assert found(f"```{tag}\ndocker run x\n```\n") == []
+
+
+def test_console_block_without_prompts_is_a_list_of_commands():
+    text = "```console\ndocker run -d a\ndocker create b\n```\n"
+    assert starts(text) == [(2, 1), (3, 1)]
+
+
+def test_transcript_with_unprompted_container_commands():
+    text = (
+        "```\n"
+        "$ ip link\n"
+        "1: lo: <LOOPBACK,UP> mtu 65536\n"
+        "docker run --net=mcv101 -itd alpine /bin/sh\n"
+        "CID=$(docker run -d alpine)\n"
+        "```\n"
+    )
+    invs = found(text)
+    assert [(i.loc.line, i.loc.column, i.context) for i in invs] == [
+        (4, 1, "markdown"),
+        (5, 7, "substitution"),
+    ]
+
+
+def test_powershell_blocks_are_read_line_by_line():
+    text = (
+        "```powershell\n"
+        "$env:TAG = 'x'\n"
+        "PS C:\\> docker run -d `\n"
+        "  -p 80:80 `\n"
+        "  nginx\n"
+        "Write-Host 'docker run not-this'\n"
+        "```\n"
+    )
+    (inv,) = found(text)
+    assert [(w.value, w.loc.line, w.loc.column) for w in inv.words] == [
+        ("run", 3, 16),
+        ("-d", 3, 20),
+        ("-p", 4, 3),
+        ("80:80", 4, 6),
+        ("nginx", 5, 3),
+    ]
 
 
 def test_tilde_fences_and_indented_fences_in_lists():
@@ -53,7 +94,7 @@ def test_console_output_lines_are_ignored():
         "```console\n"
         "$ docker run -it --rm alpine sh\n"
         "/ # docker run from-the-output\n"
-        "docker run output-line\n"
+        "Unable to find image 'alpine:latest' locally\n"
         "user@host:~$ sudo docker run b\n"
         "[root@localhost ~]# docker run c\n"
         "PS C:\\> docker run d\n"
@@ -95,8 +136,9 @@ def test_continuations_after_a_prompt():
 
 
 def test_bash_block_with_prompts_is_a_transcript():
-    text = "```bash\n$ docker run x\nCONTAINER ID   IMAGE\ndocker run not-a-command\n```\n"
-    assert starts(text) == [(2, 3)]
+    text = "```bash\n$ docker run x\nCONTAINER ID   IMAGE\nit's output\n$ docker ps\n```\n"
+    assert starts(text) == [(2, 3), (5, 3)]
+    assert extract_markdown(text, "doc.md").problems == []
 
 
 def test_hash_lines_root_prompt_or_comment():
@@ -112,6 +154,19 @@ def test_indented_code_block():
     text = "Run this:\n\n    $ docker run --name indented x\n\nDone.\n"
     (inv,) = found(text)
     assert (inv.loc.line, inv.loc.column) == (3, 7)
+
+
+def test_indented_prose_reads_only_commands_and_spans():
+    text = (
+        "!!! note\n"
+        "\n"
+        "    If you're using podman, read the docs. Run `docker run -d x` first.\n"
+        "e.g.:\n"
+        "        $ docker run -ti y\n"
+    )
+    invs = found(text)
+    assert [(i.loc.line, i.loc.column) for i in invs] == [(3, 49), (5, 11)]
+    assert extract_markdown(text, "doc.md").problems == []
 
 
 def test_inline_code_spans():

@@ -5,20 +5,25 @@ What counts as shell code:
 - fenced blocks (````` ``` ````` and ``~~~``, also indented under list items)
   tagged ``sh``, ``bash``, ``shell``, ``zsh``, ``console``, ``shell-session``,
   ``terminal`` (and a few synonyms) or not tagged at all; indented code
-  blocks count as untagged blocks. Blocks in any other language (python,
-  yaml, dockerfile, json, …) are skipped.
+  blocks; and, line by line, container commands in PowerShell and ``cmd``
+  blocks (the docker words are the same). Blocks in any other language
+  (python, yaml, dockerfile, json, …) are skipped.
 - inline code spans that start with a command: ```docker run -d nginx```.
 
 Prompts. In ``console``-style blocks, and in any shell block that shows a
 prompt (``$ ``, ``user@host:~$ ``, ``[root@host ~]# ``, ``PS C:\\> ``), only
 prompted lines are commands; the lines after them are output, except
-continuations (a line after one ending in ``\\``, a ``> `` line, or the rest
-of a quoted string). The prompt itself is not part of the command.
+continuations (a line after one ending in ``\\`` or a PowerShell `` ` ``, a
+``> `` line, or the rest of an open quoted string). The prompt itself is not
+part of the command. Indented code blocks are often prose in disguise
+(admonitions, list items), so there only prompted lines and lines that start
+with a container command are read.
 
 A line ``# docker run …`` is read the way tutorials mean it: in ``console``
-and untagged blocks ``#`` is the root prompt, so the line is a command; in
-blocks tagged ``sh``/``bash``/``shell``/``zsh`` it is a shell comment, as it
-would be if the block were run.
+and untagged blocks ``#`` is the root prompt when a container command follows
+it (``# list the containers`` stays a comment); in blocks tagged
+``sh``/``bash``/``shell``/``zsh`` it is a comment, as it would be if the block
+were run. A bare ``> docker …`` (a Windows prompt) is read the same way.
 
 All positions are positions in the Markdown file.
 """
@@ -52,19 +57,27 @@ _CONSOLE_LANGS = frozenset(
         "prompt",
     }
 )
+_POWERSHELL_LANGS = frozenset({"powershell", "pwsh", "ps1", "ps", "posh", "cmd", "bat", "batch"})
 _LOOSE_LANGS = frozenset({"", "text", "txt", "none", "plain", "plaintext", "docker", "cli"})
 _PROMPT = re.compile(
     r"""[ \t]*(?:\([\w.-]+\)[ \t]*)?
     (?P<prompt>
         \[[^\]\n]{1,80}\][ \t]?[$#]          # [root@host dir]#
-      | [\w.@:~/+-]{0,80}[ \t]?\$            # $, user@host:~$, host1$, ~/dir $
+      | [\w.@:~/+-]{0,80}(?:[ \t][\w.@:~/+-]{1,40})?[ \t]?\$  # $, user@host:~$, host dir$
       | [\w.@:~/+-]*[\w~/][:@]?[\w~/.-]*\#   # root@host:~#
       | [\w.-]+>                             # unix>
       | PS(?:[ \t][^>\n]{0,60})?>            # PS C:\>
       | [➸❯λ%]
       | \#
+      | >
     )[ \t]+(?=\S)""",
     re.VERBOSE,
+)
+_AMBIGUOUS_PROMPTS = frozenset({"#", ">"})
+_INDENTED = "(indented)"
+_LEADING_TOOL = re.compile(
+    r"[ \t]*(?=(?:[A-Za-z_]\w*=\$\(\s*)?(?:sudo\s+(?:-\S+\s+)*)?"
+    r"(?:docker|podman|nerdctl)(?:\.exe)?\s+\S)"
 )
 _CONTINUATION = re.compile(r"[ \t]*>[ \t]?")
 _TOOL_COMMAND = re.compile(r"(?:sudo\s+(?:-\S+\s+)*)?(?:docker|podman|nerdctl)(?:\.exe)?\s+\S")
@@ -137,14 +150,16 @@ def _code_views(text: str) -> list[View]:
             while j < len(lines) and not closing.match(text[lines[j][0] : lines[j][1]]):
                 j += 1
             body = lines[i + 1 : j]
-            view = _block_view(text, body, _language(m.group(3)))
-            if view is not None:
-                views.append(view)
+            views.extend(_block_views(text, body, _language(m.group(3))))
             i = j + 1
             previous_blank = True
             continue
         blank = not line.strip()
-        if previous_blank and not blank and line.startswith(("    ", "\t")):
+        if (
+            not blank
+            and line.startswith(("    ", "\t"))
+            and (previous_blank or _prompt(text, start, end, True) is not None)
+        ):
             j = i
             while j < len(lines):
                 candidate = text[lines[j][0] : lines[j][1]]
@@ -154,9 +169,10 @@ def _code_views(text: str) -> list[View]:
             body = lines[i:j]
             while body and not text[body[-1][0] : body[-1][1]].strip():
                 body.pop()
-            view = _block_view(text, body, "")
-            if view is not None:
-                views.append(view)
+            views.extend(_block_views(text, body, _INDENTED))
+            for body_start, body_end in body:  # indented prose: `docker run …` spans
+                if "`" in text[body_start:body_end]:
+                    views.extend(_inline_views(text, body_start, text[body_start:body_end]))
             i = j
             previous_blank = True
             continue
@@ -184,64 +200,97 @@ def _inline_views(text: str, line_start: int, line: str) -> list[View]:
     return views
 
 
-def _block_view(text: str, body: list[tuple[int, int]], language: str) -> View | None:
+def _block_views(text: str, body: list[tuple[int, int]], language: str) -> list[View]:
+    """The shell code of one block: one view per transcript command, or the whole script."""
     if not body:
-        return None
-    if language in _CONSOLE_LANGS:
-        mode, root_prompt = "console", True
-    elif language in _SCRIPT_LANGS or language in _LOOSE_LANGS:
-        root_prompt = language in _LOOSE_LANGS
-        prompted = False
-        for start, end in body:
-            m = _PROMPT.match(text, start, end)
-            if m and m.group("prompt") != "#":
-                prompted = True
-                break
-        mode = "console" if prompted else "script"
+        return []
+    hash_prompt = language not in _SCRIPT_LANGS  # in sh/bash blocks "# …" is a comment
+    shell = language in _SCRIPT_LANGS or language in _LOOSE_LANGS or language in _CONSOLE_LANGS
+    if language == _INDENTED or language in _POWERSHELL_LANGS:
+        commands = _console_commands(text, body, hash_prompt, bare_commands=True)
+    elif shell and _is_transcript(text, body, hash_prompt):
+        # a line that runs a container command is one even without a prompt
+        commands = _console_commands(text, body, hash_prompt, bare_commands=True)
+    elif shell:  # a console block without prompts is a list of commands
+        commands = [_script_segments(text, body, hash_prompt)]
     else:
+        return []
+    return [_join(text, segments) for segments in commands if segments]
+
+
+def _is_transcript(text: str, body: list[tuple[int, int]], hash_prompt: bool) -> bool:
+    """Does the block show prompts (so that its other lines are output)?
+
+    ``#`` and ``>`` prompts make a transcript only when no line beside them
+    runs a container command without a prompt.
+    """
+    ambiguous = bare = False
+    for start, end in body:
+        m = _PROMPT.match(text, start, end)
+        if m and m.group("prompt") not in _AMBIGUOUS_PROMPTS:
+            return True
+        if m and _prompt(text, start, end, hash_prompt) is not None:
+            ambiguous = True
+        elif _LEADING_TOOL.match(text, start, end):
+            bare = True
+    return ambiguous and not bare
+
+
+def _prompt(text: str, start: int, end: int, hash_prompt: bool) -> int | None:
+    """Where the command starts after a prompt on this line, or None without one.
+
+    ``#`` and ``>`` alone are prompts only when a container command follows.
+    """
+    m = _PROMPT.match(text, start, end)
+    if m is None:
         return None
-    segments = _console_segments(text, body, root_prompt) if mode == "console" else None
-    if segments is None:
-        segments = _script_segments(text, body, root_prompt)
-    if not segments:
-        return None
-    return _join(text, segments)
+    if m.group("prompt") in _AMBIGUOUS_PROMPTS:
+        if m.group("prompt") == "#" and not hash_prompt:
+            return None
+        if not _TOOL_COMMAND.match(text, m.end(), end):
+            return None
+    return m.end()
 
 
 def _script_segments(
-    text: str, body: list[tuple[int, int]], root_prompt: bool
+    text: str, body: list[tuple[int, int]], hash_prompt: bool
 ) -> list[tuple[int, int]]:
     segments = []
     for start, end in body:
-        if root_prompt:
-            m = _PROMPT.match(text, start, end)
-            if m and m.group("prompt") == "#" and _TOOL_COMMAND.match(text, m.end(), end):
-                start = m.end()
+        if hash_prompt:
+            command_start = _prompt(text, start, end, hash_prompt)
+            if command_start is not None:
+                start = command_start
         segments.append((start, end))
     return segments
 
 
-def _console_segments(
-    text: str, body: list[tuple[int, int]], root_prompt: bool
-) -> list[tuple[int, int]]:
-    """The command lines of a console transcript: prompted lines and their continuations."""
-    segments: list[tuple[int, int]] = []
+def _console_commands(
+    text: str, body: list[tuple[int, int]], hash_prompt: bool, bare_commands: bool
+) -> list[list[tuple[int, int]]]:
+    """The commands of a transcript: each a prompted line and its continuations.
+
+    With *bare_commands*, a line that starts with a container command (or
+    ``cid=$(docker …``) needs no prompt: output seldom looks like that.
+    """
+    commands: list[list[tuple[int, int]]] = []
     i = 0
     while i < len(body):
         start, end = body[i]
         i += 1
-        m = _PROMPT.match(text, start, end)
-        if not m:
-            continue
-        if m.group("prompt") == "#" and not (
-            root_prompt or _TOOL_COMMAND.match(text, m.end(), end)
-        ):
-            continue
-        command = [(m.end(), end)]
+        command_start = _prompt(text, start, end, hash_prompt)
+        if command_start is None:
+            if not bare_commands:
+                continue
+            m = _LEADING_TOOL.match(text, start, end)
+            if m is None:
+                continue
+            command_start = m.end()
+        command = [(command_start, end)]
         while i < len(body) and len(command) < _MAX_CONTINUATION:
             last_start, last_end = command[-1]
             nxt_start, nxt_end = body[i]
-            if text[last_start:last_end].rstrip().endswith("\\"):
+            if _continued(text[last_start:last_end]):
                 command.append((nxt_start, nxt_end))
             elif (c := _CONTINUATION.match(text, nxt_start, nxt_end)) is not None:
                 command.append((c.end(), nxt_end))
@@ -250,8 +299,8 @@ def _console_segments(
             else:
                 break
             i += 1
-        segments.extend(command)
-    return segments
+        commands.append(command)
+    return commands
 
 
 def _incomplete(text: str, command: list[tuple[int, int]]) -> bool:
@@ -266,11 +315,23 @@ def _incomplete(text: str, command: list[tuple[int, int]]) -> bool:
     return bool(lexer.problems)
 
 
+def _powershell_continued(line: str) -> bool:
+    """Does the line end in a PowerShell continuation (an unpaired trailing backtick)?"""
+    return line.rstrip().endswith(" `") and line.count("`") % 2 == 1
+
+
+def _continued(line: str) -> bool:
+    return line.rstrip().endswith("\\") or _powershell_continued(line)
+
+
 def _join(text: str, segments: list[tuple[int, int]]) -> View:
-    """One view of several line segments, joined by newlines, mapped to file offsets."""
-    if len(segments) == 1 or all(
-        segments[k + 1][0] == segments[k][1] + 1 for k in range(len(segments) - 1)
-    ):
+    """One view of several line segments, joined by newlines, mapped to file offsets.
+
+    A line ending in a PowerShell continuation (`` ` ``) is read as one ending
+    in ``\\``: the docker words are the same.
+    """
+    contiguous = all(segments[k + 1][0] == segments[k][1] + 1 for k in range(len(segments) - 1))
+    if contiguous and not any(_powershell_continued(text[s:e]) for s, e in segments):
         start, end = segments[0][0], segments[-1][1]
         return View(text[start:end], None, start)
     chars: list[str] = []
@@ -278,8 +339,11 @@ def _join(text: str, segments: list[tuple[int, int]]) -> View:
     for number, (start, end) in enumerate(segments):
         if number:
             chars.append("\n")
-            previous_end = segments[number - 1][1]
-            offsets.append(previous_end)
-        chars.append(text[start:end])
+            offsets.append(segments[number - 1][1])
+        line = text[start:end]
+        if _powershell_continued(line):
+            line = line.rstrip()[:-1] + "\\"
+            end = start + len(line)
+        chars.append(line)
         offsets.extend(range(start, end))
     return View("".join(chars), offsets, 0)

@@ -61,6 +61,7 @@ _VARIABLE_REF = re.compile(r"\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)")
 _LOOKUP = re.compile(
     r"""^"?[`$]\(?\s*(?:which|command\s+-v|type\s+-[pP])\s+(docker|podman|nerdctl)\s*\)?`?"?$"""
 )
+_SSH_VARIABLE = re.compile(r'"?\$\{?[A-Za-z0-9_]*ssh[A-Za-z0-9_]*\}?"?$', re.IGNORECASE)
 _DEFAULTING = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?=")
 _MAX_NESTING = 12
 
@@ -503,6 +504,9 @@ class ScriptReader:
                 if tool:
                     self.emit(view, words, k, tool, context)
                     return
+                if _SSH_VARIABLE.match(text):
+                    self.ssh_string(view, command, words, k, nesting)  # $SSH host …
+                    return
                 if item.splits and skipped_unknown < 2 and text.lstrip('"').startswith("$"):
                     skipped_unknown += 1  # $SUDO docker …, $SSH $HOST docker …
                     k += 1
@@ -594,31 +598,34 @@ class ScriptReader:
     def ssh_string(
         self, view: View, command: Command, words: _LazyWords, k: int, nesting: int
     ) -> None:
-        k += 1
+        """``ssh [options] host [options] [command…]``: the remote command, or a heredoc."""
+        k = self.skip_ssh_options(words, k + 1)
+        if not words.has(k):
+            return
+        host = words.items[k]
+        k = self.skip_ssh_options(words, k + 1)  # ssh reads options after the host too
+        if words.has(k):
+            self.code_words(view, command.words[words.items[k].index :], "ssh", nesting)
+        elif host.index + 1 >= len(command.words) or k > host.index + 1:
+            self.stdin_code(view, command, "ssh", nesting)
+
+    @staticmethod
+    def skip_ssh_options(words: _LazyWords, k: int) -> int:
         while words.has(k):
             value = words.items[k].value
             if value is UNKNOWN:
                 break
             if value == "--":
-                k += 1
+                return k + 1
+            if not value.startswith("-") or len(value) == 1:
                 break
-            if value.startswith("-") and len(value) > 1:
-                k += 1
-                for position, letter in enumerate(value[1:], 1):
-                    if letter in _SSH_WITH_VALUE:
-                        if position == len(value) - 1:
-                            k += 1
-                        break
-                continue
-            break
-        if not words.has(k):
-            return
-        host = words.items[k]
-        remote = command.words[host.index + 1 :]
-        if remote:
-            self.code_words(view, remote, "ssh", nesting)
-        else:
-            self.stdin_code(view, command, "ssh", nesting)
+            k += 1
+            for position, letter in enumerate(value[1:], 1):
+                if letter in _SSH_WITH_VALUE:
+                    if position == len(value) - 1:
+                        k += 1
+                    break
+        return k
 
     def su_string(self, view: View, words: _LazyWords, k: int, nesting: int) -> None:
         k += 1
