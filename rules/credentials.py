@@ -40,7 +40,11 @@ _NOT_A_VALUE_SUFFIXES = (
     "_FILE", "_PATH", "_DIR", "_URL", "_URI", "_ENDPOINT", "_HOST", "_PORT", "_TTL", "_EXPIRY",
     "_EXPIRES", "_EXPIRATION", "_TIMEOUT", "_LIFETIME", "_LENGTH", "_MIN", "_MAX", "_COUNT",
     "_ROUNDS", "_POLICY", "_ALGORITHM", "_TYPE", "_NAME", "_HEADER", "_ENABLED", "_REQUIRED",
-    "_ID", "_MODE", "_METHOD", "_FORMAT", "_PREFIX", "_FIELD", "_PARAM", "_SIZE", "_SALT_ROUNDS",
+    "_ID", "_REALM", "_MODE", "_METHOD", "_FORMAT", "_PREFIX", "_FIELD", "_PARAM", "_SIZE", "_SALT_ROUNDS",
+)
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
+_FILE_NAME = re.compile(
+    r"^[\w.-]+\.(?:key|pem|crt|cert|der|p12|pfx|jks|keystore|json|txt|env|conf|cfg|ya?ml|asc|gpg|ovpn)$", re.I
 )
 _BOOLEAN_VALUES = frozenset({"yes", "no", "true", "false", "on", "off", "0", "1", "y", "n"})
 _PLACEHOLDER = re.compile(r"^(?:<[^<>]*>|\{\{.*\}\}|\[[^\[\]]*\]|\*+|x+|\.\.\.|…|%[A-Za-z_]+%)$", re.I)
@@ -66,8 +70,9 @@ def literal_secret(value: Any) -> bool:
     text = str(value).strip()
     if not text or text.lower() in _BOOLEAN_VALUES or _PLACEHOLDER.match(text):
         return False
-    if text.startswith(("/", "./", "../", "~/")) and " " not in text:
-        return False  # a path to a secret file
+    if " " not in text and (text.startswith(("/", "./", "../", "~/")) or _WINDOWS_PATH.match(text)
+                            or _FILE_NAME.match(text)):
+        return False  # a path to, or the name of, a secret file
     return "://" not in text  # connection strings are DA802's
 
 

@@ -80,11 +80,21 @@ def _shipped_table() -> dict[str, dict[str, dt.date]]:
     }
 
 
+def _names_a_release(tag: str | None) -> bool:
+    """Whether a tag names one of an image's releases: none (latest) or a version number.
+
+    Custom tags (``centos:demo``) are usually images built locally on top of it.
+    """
+    return tag is None or tag[:1].isdigit()
+
+
 def release_of(tag: str | None, releases: Mapping[str, dt.date]) -> tuple[str, dt.date] | None:
     """The most specific release of *releases* that *tag* names."""
     best: tuple[str, dt.date] | None = None
     for prefix, date in releases.items():
         if prefix == EVERY_TAG:
+            if not _names_a_release(tag):
+                continue
             if best is None:
                 best = (prefix, date)
             continue
