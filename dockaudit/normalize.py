@@ -1148,6 +1148,11 @@ _HEALTH = {"--health-interval": "interval_ns", "--health-timeout": "timeout_ns",
            "--health-start-period": "start_period_ns"}
 
 
+def item_loc(use: OptionUse) -> Location:
+    """Where one list item is written: its value word (the flag word for ``-v/x:/y``)."""
+    return use.value.loc if use.value is not None else use.loc
+
+
 class _SpecBuilder:
     """Collects ContainerSpec fields and their locations from a command's options."""
 
@@ -1162,13 +1167,14 @@ class _SpecBuilder:
         if loc is not None:
             self.locations[field] = loc
 
-    def append(self, field: str, items: tuple | list, loc: Location) -> None:
+    def append(self, field: str, items: tuple | list, use: OptionUse) -> None:
+        """Add list items set by *use*; each item's location is its value word."""
         current = list(self.fields.get(field, ()))
         for item in items:
-            self.locations[f"{field}[{len(current)}]"] = loc
+            self.locations[f"{field}[{len(current)}]"] = item_loc(use)
             current.append(item)
         self.fields[field] = tuple(current)
-        self.locations[field] = loc
+        self.locations[field] = use.loc
 
     def values(self, name: str) -> list[tuple[OptionUse, Template]]:
         from dockaudit.grammar import option_values  # the table lives with the grammar
@@ -1265,11 +1271,12 @@ def _identity(b: _SpecBuilder) -> None:
         if got is not None:
             b.set(field, got[1], got[0].loc)
     for use, template in b.values("--env"):
-        b.append("env", [b.item(template, lambda t, loc=use.loc: parse_env(t, loc),
-                                EnvVar(UNKNOWN, UNKNOWN, use.loc))], use.loc)
+        iloc = item_loc(use)
+        b.append("env", [b.item(template, lambda t, loc=iloc: parse_env(t, loc),
+                                EnvVar(UNKNOWN, UNKNOWN, iloc))], use)
     for name, field in _STRING_LISTS.items():
         for use, template in b.values(name):
-            b.append(field, [part(template.text)], use.loc)
+            b.append(field, [part(template.text)], use)
     for name, field in _MAPS.items():
         mapping: dict[Any, Any] = dict(b.fields.get(field, {}))
         for use, template in b.values(name):
@@ -1315,9 +1322,10 @@ def _resources(b: _SpecBuilder) -> None:
                                            key=lambda u: u.name if known(u.name) else ""))
     for name, kind in THROTTLE_KINDS.items():
         for use, template in b.values(name):
+            iloc = item_loc(use)
             b.append("blkio_throttles", [b.item(
-                template, lambda t, k=kind, loc=use.loc: parse_throttle_device(t, k, loc),
-                ThrottleDevice(kind, UNKNOWN, UNKNOWN, use.loc))], use.loc)
+                template, lambda t, k=kind, loc=iloc: parse_throttle_device(t, k, loc),
+                ThrottleDevice(kind, UNKNOWN, UNKNOWN, iloc))], use)
 
 
 def _storage(b: _SpecBuilder) -> None:
@@ -1328,7 +1336,7 @@ def _storage(b: _SpecBuilder) -> None:
         template = value_template(use)
         if template is None:
             continue
-        loc = use.loc
+        loc = item_loc(use)
         local = driver in (None, "local")
         if use.name == "--volume":
             mount = b.item(template, lambda t, loc=loc, tpl=template, local=local: parse_volume_spec(
@@ -1340,7 +1348,7 @@ def _storage(b: _SpecBuilder) -> None:
         else:
             mount = b.item(template, lambda t, loc=loc: parse_tmpfs(t, loc),
                            Mount("tmpfs", UNKNOWN, None, flag="--tmpfs", loc=loc))
-        b.append("mounts", [mount], loc)
+        b.append("mounts", [mount], use)
 
 
 def _network(b: _SpecBuilder) -> None:
@@ -1349,18 +1357,20 @@ def _network(b: _SpecBuilder) -> None:
         name, csv_aliases = b.item(template, parse_network, (UNKNOWN, ()))
         if "network_mode" not in b.fields:
             b.set("network_mode", name, use.loc)
-        b.append("networks", [name], use.loc)
+        b.append("networks", [name], use)
         aliases.extend(csv_aliases)
     if aliases:
         b.fields["network_aliases"] = tuple(aliases) + tuple(b.fields.get("network_aliases", ()))
     for use, template in b.values("--link"):
-        b.append("links", [b.item(template, lambda t, loc=use.loc: parse_link(t, loc),
-                                  Link(UNKNOWN, UNKNOWN, use.loc))], use.loc)
+        iloc = item_loc(use)
+        b.append("links", [b.item(template, lambda t, loc=iloc: parse_link(t, loc),
+                                  Link(UNKNOWN, UNKNOWN, iloc))], use)
     expose: list[str] = []
     for use, template in b.values("--publish"):
-        bindings = b.item(template, lambda t, loc=use.loc: parse_port_spec(t, loc),
-                          (PortBinding(UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, use.loc),))
-        b.append("ports", bindings, use.loc)
+        iloc = item_loc(use)
+        bindings = b.item(template, lambda t, loc=iloc: parse_port_spec(t, loc),
+                          (PortBinding(UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, iloc),))
+        b.append("ports", bindings, use)
         expose.extend(p.key for p in bindings if known(p.container_port) and known(p.protocol))
     for use, template in b.values("--expose"):
         if template.known:
@@ -1373,14 +1383,14 @@ def _network(b: _SpecBuilder) -> None:
         b.fields["expose"] = tuple(dict.fromkeys(expose))  # published ports are exposed too
     for use, template in b.values("--add-host"):
         b.append("extra_hosts", [b.item(template, lambda t: part(parse_add_host(t)), UNKNOWN)],
-                 use.loc)
+                 use)
 
 
 def _security(b: _SpecBuilder) -> None:
     for name, field in (("--cap-add", "cap_add"), ("--cap-drop", "cap_drop")):
         for use, template in b.values(name):
             value = normalize_capability(template.text) if template.known else UNKNOWN
-            b.append(field, [value], use.loc)
+            b.append(field, [value], use)
     for use, template in b.values("--security-opt"):
         value: Any = UNKNOWN
         if template.known:
@@ -1390,10 +1400,11 @@ def _security(b: _SpecBuilder) -> None:
                     value = template.text  # stored as given
             except ValueError:
                 value = template.text
-        b.append("security_opt", [value], use.loc)
+        b.append("security_opt", [value], use)
     for use, template in b.values("--device"):
-        b.append("devices", [b.item(template, lambda t, loc=use.loc: parse_device(t, loc),
-                                    DeviceMapping(UNKNOWN, UNKNOWN, UNKNOWN, use.loc))], use.loc)
+        iloc = item_loc(use)
+        b.append("devices", [b.item(template, lambda t, loc=iloc: parse_device(t, loc),
+                                    DeviceMapping(UNKNOWN, UNKNOWN, UNKNOWN, iloc))], use)
 
 
 def _lifecycle(b: _SpecBuilder) -> None:

@@ -230,8 +230,13 @@ def test_security() -> None:
     assert s.devices == (DeviceMapping("/dev/null", "/dev/mynull", "r", s.devices[0].loc),
                          DeviceMapping("/dev/vda", "/dev/vda", "rwm", s.devices[1].loc))
     assert s.user == "0:0" and s.group_add == ("audio",)
-    assert s.where("cap_add") == s.where("cap_add[1]")
-    assert s.where("cap_add[0]").column < s.where("cap_add[1]").column
+    # the field points at the last option, each item at its own value word
+    command = s.origin.loc
+    assert s.where("cap_add").column < s.where("cap_add[1]").column
+    assert s.where("cap_add[0]").column < s.where("cap_add").column
+    assert (s.where("cap_add[1]").end_column - s.where("cap_add[1]").column) == len("ALL")
+    assert s.mounts == () and command is not None
+    assert s.devices[1].loc == s.where("devices[1]")
 
 
 def test_storage() -> None:
