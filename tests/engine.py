@@ -173,10 +173,9 @@ class Engine:
         return ref
 
     def remove_containers(self, *names_or_ids: str) -> None:
-        """Remove the given containers (all containers when none given), with their anonymous volumes."""
+        """Remove the given containers, with their anonymous volumes."""
         api = self.client().api
-        targets = list(names_or_ids) or [c["Id"] for c in api.containers(all=True)]
-        for target in targets:
+        for target in names_or_ids:
             try:
                 api.remove_container(target, force=True, v=True)
             except Exception:  # already gone, or removal in progress
@@ -200,7 +199,7 @@ class Engine:
         """Stop the daemon, unmount what it left behind, remove its files and bridge."""
         if self._client is not None:
             if self.process.poll() is None:
-                self.remove_containers()
+                self.remove_containers(*(c["Id"] for c in self.client().api.containers(all=True)))
                 self.remove_networks()
             try:
                 self._client.close()
