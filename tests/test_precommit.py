@@ -8,11 +8,15 @@ hook's environment) and takes about a minute.
 ``try-repo`` sees only committed and tracked changes of a repository, so the
 test snapshots this checkout's working tree (tracked and untracked files,
 ignored ones left out) into a temporary repository and tries that: what is
-tested is the code as it stands.
+tested is the code as it stands. ``try-repo`` installs the hook anew on every
+call, so the other cases go through ``pre-commit run`` with a configuration
+naming the snapshot, the way a user's repository uses the hooks, which
+installs once.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -39,10 +43,14 @@ GIT_ENV = {
 }
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+def _run(
+    args: list[str], cwd: Path, env: dict[str, str], check: bool = True
+) -> subprocess.CompletedProcess:
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -83,7 +91,9 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, s
     """This checkout's working tree, committed in a repository of its own."""
     if not (CHECKOUT / ".git").exists():
         pytest.skip("not a git checkout: pre-commit installs hooks from a git repository")
-    listed = _git(CHECKOUT, environment, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    listed = _git(
+        CHECKOUT, environment, "ls-files", "-z", "--cached", "--others", "--exclude-standard"
+    )
     snapshot = tmp_path_factory.mktemp("hook-repo")
     for name in filter(None, listed.split("\0")):
         source = CHECKOUT / name
@@ -115,11 +125,49 @@ def project(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str
 
 
 @pytest.fixture(scope="module")
-def try_repo(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str], hook_repo: Path, project: Path):
-    command = _pre_commit(tmp_path_factory.mktemp("tools"), environment)
+def pre_commit(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str]) -> list[str]:
+    return _pre_commit(tmp_path_factory.mktemp("tools"), environment)
+
+
+@pytest.fixture(scope="module")
+def try_repo(pre_commit: list[str], environment: dict[str, str], hook_repo: Path, project: Path):
+    """``pre-commit try-repo`` of this checkout; it installs the hook afresh on every call."""
 
     def run(hook: str, *files: str) -> subprocess.CompletedProcess:
-        args = [*command, "try-repo", str(hook_repo), hook, "--verbose", "--color", "never", "--files", *files]
+        args = [
+            *pre_commit,
+            "try-repo",
+            str(hook_repo),
+            hook,
+            "--verbose",
+            "--color",
+            "never",
+            "--files",
+            *files,
+        ]
+        return _run(args, project, environment, check=False)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def run_hook(pre_commit: list[str], environment: dict[str, str], hook_repo: Path, project: Path):
+    """``pre-commit run`` with a configuration naming this checkout, as a user's repository has it."""
+    rev = _git(hook_repo, environment, "rev-parse", "HEAD").strip()
+    (project / ".pre-commit-config.yaml").write_text(
+        "repos:\n"
+        f"  - repo: {json.dumps(str(hook_repo))}\n"
+        f"    rev: {rev}\n"
+        "    hooks:\n"
+        "      - id: dockaudit\n"
+        "      - id: dockaudit-markdown\n",
+        encoding="utf-8",
+    )
+    _git(project, environment, "add", ".pre-commit-config.yaml")
+    _git(project, environment, "commit", "--quiet", "--no-verify", "-m", "hooks")
+
+    def run(hook: str, *files: str) -> subprocess.CompletedProcess:
+        args = [*pre_commit, "run", hook, "--verbose", "--color", "never", "--files", *files]
         return _run(args, project, environment, check=False)
 
     return run
@@ -129,28 +177,35 @@ def _explain(result: subprocess.CompletedProcess) -> str:
     return f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
 
 
-def test_the_shell_hook_fails_on_a_bad_script(try_repo) -> None:
+def test_try_repo_fails_on_a_bad_script(try_repo) -> None:
     result = try_repo("dockaudit", "bad.sh")
     assert result.returncode == 1, _explain(result)
     assert "Failed" in result.stdout, _explain(result)
     assert "bad.sh" in result.stdout and "DA501" in result.stdout, _explain(result)
 
 
-def test_the_shell_hook_passes_a_good_script(try_repo) -> None:
+def test_try_repo_passes_a_good_script(try_repo) -> None:
     result = try_repo("dockaudit", "good.sh")
     assert result.returncode == 0, _explain(result)
     assert "Passed" in result.stdout, _explain(result)
 
 
-def test_the_shell_hook_leaves_markdown_alone(try_repo) -> None:
-    result = try_repo("dockaudit", "BAD.md")
+def test_the_shell_hook_leaves_markdown_alone(run_hook) -> None:
+    result = run_hook("dockaudit", "BAD.md")
     assert result.returncode == 0, _explain(result)
     assert "no files to check" in result.stdout.lower(), _explain(result)
 
 
-def test_the_markdown_hook_checks_code_blocks(try_repo) -> None:
-    bad = try_repo("dockaudit-markdown", "BAD.md")
+def test_the_shell_hook_checks_every_script_given(run_hook) -> None:
+    result = run_hook("dockaudit", "good.sh", "bad.sh")
+    assert result.returncode == 1, _explain(result)
+    assert "bad.sh:2:" in result.stdout and "good.sh:" not in result.stdout, _explain(result)
+
+
+def test_the_markdown_hook_checks_code_blocks(run_hook) -> None:
+    bad = run_hook("dockaudit-markdown", "BAD.md")
     assert bad.returncode == 1, _explain(bad)
-    assert "BAD.md" in bad.stdout and "DA501" in bad.stdout, _explain(bad)
-    good = try_repo("dockaudit-markdown", "GOOD.md")
+    assert "BAD.md:4:" in bad.stdout and "DA501" in bad.stdout, _explain(bad)
+    good = run_hook("dockaudit-markdown", "GOOD.md", "good.sh")
     assert good.returncode == 0, _explain(good)
+    assert "Passed" in good.stdout, _explain(good)
