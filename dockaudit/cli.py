@@ -59,7 +59,7 @@ def _is_shell_file(path: Path) -> bool:
     if not head.startswith(b"#!"):
         return False
     words = head[2:].decode("latin-1").replace("/", " ").split()
-    return any(word in SHELL_SHEBANG for word in words[:3])
+    return any(word in SHELL_SHEBANG for word in words[:4])
 
 
 def _is_markdown_file(path: Path) -> bool:

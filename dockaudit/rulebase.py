@@ -105,6 +105,9 @@ class Rule:
     enabled_by_default: ClassVar[bool] = True
     service_only: ClassVar[bool] = False  # † in the catalogue: only -d / --restart / create / live
     options: ClassVar[Mapping[str, Option]] = {}
+    # Options the docstring examples are documented with (a rule that needs
+    # configuration to fire at all, such as a trust list).
+    example_options: ClassVar[Mapping[str, Any]] = {}
 
     # --- what a rule can check (implement one or more) ---
 

@@ -24,26 +24,48 @@ def plugin_venv(tmp_path_factory) -> Path:
     python = root / "bin" / "python"
     site = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
-    parent_paths = [p for p in sys.path if p and Path(p).is_dir()]
-    parent_paths.append(sysconfig.get_paths()["purelib"])
-    Path(site, "parent-env.pth").write_text("\n".join(dict.fromkeys(parent_paths)) + "\n")
     for pack in ("acme-rules", "broken-rules"):
         subprocess.run(
-            [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-             "--disable-pip-version-check", str(PLUGINS / pack)],
-            check=True, capture_output=True, text=True, cwd=root,
+            [
+                python,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--disable-pip-version-check",
+                str(PLUGINS / pack),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=root,
         )
+    # Only now (after the packs were built in isolation) let the venv see this environment.
+    # addsitedir also runs the parent's .pth files (an editable install needs them).
+    parent_sites = dict.fromkeys([sysconfig.get_paths()["purelib"], *(p for p in sys.path if p.endswith("site-packages"))])
+    Path(site, "parent-env.pth").write_text(
+        "".join(f"import site; site.addsitedir({p!r})\n" for p in parent_sites if Path(p).is_dir())
+    )
     return root
 
 
-def _dockaudit(venv_root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def _dockaudit(
+    venv_root: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     env["NO_COLOR"] = "1"
     return subprocess.run(
         [venv_root / "bin" / "python", "-m", "dockaudit.cli", *args],
-        input=stdin, capture_output=True, text=True, env=env, timeout=120,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -55,7 +77,14 @@ def test_installed_pack_adds_a_rule_that_shows_and_fires(plugin_venv: Path) -> N
     assert rows["ACME101"]["name"] == "debug-image"
     assert rows["DA101"]["plugin"] == "builtin"
 
-    result = _dockaudit(plugin_venv, "check", "--format", "json", "-", stdin="docker run -d --memory 64m myapp:debug\n")
+    result = _dockaudit(
+        plugin_venv,
+        "check",
+        "--format",
+        "json",
+        "-",
+        stdin="docker run -d --memory 64m myapp:debug\n",
+    )
     findings = json.loads(result.stdout)["findings"]
     acme = [f for f in findings if f["rule"] == "ACME101"]
     assert len(acme) == 1
@@ -64,7 +93,14 @@ def test_installed_pack_adds_a_rule_that_shows_and_fires(plugin_venv: Path) -> N
 
 
 def test_broken_packs_are_reported_by_name_and_the_run_goes_on(plugin_venv: Path) -> None:
-    result = _dockaudit(plugin_venv, "check", "--format", "json", "-", stdin="docker run --privileged alpine:3.19 true\n")
+    result = _dockaudit(
+        plugin_venv,
+        "check",
+        "--format",
+        "json",
+        "-",
+        stdin="docker run --privileged alpine:3.19 true\n",
+    )
     assert "plugin 'broken'" in result.stderr and "failed to load" in result.stderr
     assert "acme_dependency_that_does_not_exist" in result.stderr
     assert "plugin 'misspelled'" in result.stderr and "dockaudit_rule" in result.stderr

@@ -67,7 +67,9 @@ def test_every_rule_has_a_fixture_file_with_cases() -> None:
         if Source.STATIC in rule.sources:
             cases = data.get("cases") or []
             assert any(c.get("expect") for c in cases), f"{path.stem}: no case that must fire"
-            assert any(not c.get("expect") for c in cases), f"{path.stem}: no case that must stay silent"
+            assert any(not c.get("expect") for c in cases), (
+                f"{path.stem}: no case that must stay silent"
+            )
 
 
 def test_rule_registry_is_consistent() -> None:
@@ -79,7 +81,9 @@ def test_rule_registry_is_consistent() -> None:
         doc = rule.doc()
         assert rule.summary(), f"{rule_id} has no summary line"
         bad, good = rule.examples()
-        assert bad is not None and good is not None, f"{rule_id}: docstring needs Anti-pattern and Best practice blocks"
+        assert bad is not None and good is not None, (
+            f"{rule_id}: docstring needs Anti-pattern and Best practice blocks"
+        )
     names = [rule.name for rule in RULES.values()]
     assert len(names) == len(set(names)), "rule names must be unique"
     assert doc
@@ -95,7 +99,7 @@ def _static_rules_with_examples():
 def test_rule_fires_on_its_own_anti_pattern_only(rule_id: str) -> None:
     rule = RULES[rule_id]
     bad, good = rule.examples()
-    config = {"rules": {rule_id: {"enabled": True}}}
+    config = {"rules": {rule_id: {"enabled": True, **rule.example_options}}}
     fired = [f for f in check_text(bad, "example.sh", config=config) if f.rule_id == rule_id]
     assert fired, f"{rule_id} does not fire on its Anti-pattern example:\n{bad}"
     quiet = [f for f in check_text(good, "example.sh", config=config) if f.rule_id == rule_id]
