@@ -390,3 +390,45 @@ def test_never_raises_when_one_recorded_field_is_replaced(name, key, value):
 def test_not_a_dict_gives_an_empty_spec():
     s = spec_from_inspect([])  # type: ignore[arg-type]
     assert s.name is None and s.runtime is None
+
+
+# --- end to end: dockaudit inspect on the recorded documents ---------------------------
+
+
+def run_inspect(*args: str, stdin: str | None = None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "dockaudit.cli", "inspect", *args], capture_output=True,
+                          text=True, input=stdin, timeout=120)
+
+
+def test_cli_inspect_reports_runtime_states_under_their_containers():
+    files = [str(INSPECT / f"{name}.json") for name in ("oom-killed", "unhealthy", "restart-loop", "privileged")]
+    proc = run_inspect(*files, "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    found: dict[str, list[str]] = {}
+    for finding in json.loads(proc.stdout)["findings"]:
+        found.setdefault(finding["container"]["name"], []).append(finding["rule"])
+    assert found["oom-killed"].count("DA310") == 1
+    assert found["unhealthy"].count("DA308") == 1
+    assert found["restart-loop"].count("DA309") == 1
+    assert found["privileged"].count("DA501") == 1
+    assert "DA508" not in found["privileged"]  # the engine's own label=disable is not reported again
+    assert not any("DA310" in rules for name, rules in found.items() if name != "oom-killed")
+
+
+def test_cli_inspect_reads_standard_input():
+    proc = run_inspect("-", "--format", "json", stdin=(INSPECT / "privileged.json").read_text())
+    assert proc.returncode == 1, proc.stderr
+    assert "DA501" in {f["rule"] for f in json.loads(proc.stdout)["findings"]}
+
+
+def test_cli_inspect_invalid_json_is_a_message_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"Id": "x",}]')
+    proc = run_inspect(str(bad))
+    assert proc.returncode == 2
+    output = proc.stdout + proc.stderr
+    assert f"{bad}:1:13: invalid JSON" in output
+    assert "Traceback" not in output

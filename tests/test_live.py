@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -235,3 +239,63 @@ def test_silent_tcp_peer_times_out_within_five_seconds():
         assert time.monotonic() - start < 6
     finally:
         server.close()
+
+
+# --- end to end: the command line on the engine ----------------------------------------
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+    return subprocess.run([sys.executable, "-m", "dockaudit.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def cli_findings(engine, states) -> tuple[int, dict[str | None, list[str]]]:
+    proc = run_cli("live", "--all", "--host", engine.url, "--name", PREFIX, "--format", "json")
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    found: dict[str | None, list[str]] = {}
+    for finding in report["findings"]:
+        container = finding["container"]["name"] if finding["container"] else None
+        found.setdefault(container, []).append(finding["rule"])
+    return proc.returncode, found
+
+
+@pytest.mark.parametrize(("rule", "container"), [
+    ("DA310", "oom"),
+    ("DA308", "unhealthy"),
+    ("DA309", "loop"),
+    ("DA303", "shell"),
+    ("DA301", "multi"),
+    ("DA501", "priv"),
+    ("DA705", "stale"),
+])
+def test_cli_reports_each_state_once_under_its_container(cli_findings, rule, container):
+    code, found = cli_findings
+    assert code == 1
+    assert found[f"{PREFIX}{container}"].count(rule) == 1
+    others = [name for name, rules in found.items() if rule in rules and name != f"{PREFIX}{container}"]
+    assert others == []
+
+
+def test_cli_reports_the_dangling_volume_on_the_host(cli_findings):
+    _, found = cli_findings
+    assert found[None].count("DA210") >= 1
+    assert all(rule == "DA210" for rule in found[None])
+
+
+def test_cli_dangling_volume_message_names_it(engine, states):
+    proc = run_cli("live", "--all", "--host", engine.url, "--name", PREFIX, "--format", "json")
+    messages = [f["message"] for f in json.loads(proc.stdout)["findings"] if f["rule"] == "DA210"]
+    assert any(f"{PREFIX}orphan" in m for m in messages)
+    assert not any(f"{PREFIX}used" in m for m in messages)
+
+
+def test_cli_without_an_engine_exits_2_quickly(tmp_path):
+    start = time.monotonic()
+    proc = run_cli("live", "--host", f"unix://{tmp_path}/none.sock", "--format", "json")
+    assert proc.returncode == 2
+    assert time.monotonic() - start < 10  # interpreter start-up included
+    assert "cannot connect to the Docker engine" in proc.stderr
+    assert "Traceback" not in proc.stderr
