@@ -448,3 +448,28 @@ def test_crlf_line_endings():
 def test_invocations_in_file_order():
     text = "f() { docker run b; }\nx=$(docker run a) && docker run c\n"
     assert [(i.loc.line, i.loc.column) for i in found(text)] == [(1, 7), (2, 5), (2, 22)]
+
+
+def test_substitutions_in_tests_loops_and_case_words_run():
+    text = (
+        "for c in $(docker ps -q); do echo $c; done\n"
+        'if [[ "$(docker inspect -f x c)" == y ]]; then :; fi\n'
+        "case $(docker info -f z) in *) ;; esac\n"
+    )
+    assert [(i.loc.line, i.loc.column, i.words[0].value) for i in found(text)] == [
+        (1, 12, "ps"),
+        (2, 10, "inspect"),
+        (3, 8, "info"),
+    ]
+
+
+def test_ssh_options_after_the_host_and_heredoc():
+    text = "ssh -i key deploy@h -p 5024 <<+\ndocker run -d x\n+\n"
+    (inv,) = found(text)
+    assert (inv.context, inv.loc.line, inv.loc.column) == ("ssh", 2, 1)
+
+
+def test_command_word_named_for_ssh_runs_its_heredoc_remotely():
+    text = "$SSH $HOST1 <<EOF\n  docker create --name=$NAME x\nEOF\n"
+    (inv,) = found(text)
+    assert (inv.context, inv.loc.line, inv.loc.column) == ("ssh", 2, 3)

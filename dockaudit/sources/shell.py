@@ -474,12 +474,13 @@ class ScriptReader:
 
     def may_invoke(self, s: str, command: Command) -> bool:
         """Cheap test: could this command (or code nested in it) run the container CLI?"""
-        toks = command.words or command.assigns or command.redirs
+        toks = command.words or command.assigns or command.redirs or command.other
         start = toks[0].start
         end = max(
             command.words[-1].end if command.words else 0,
             command.assigns[-1].end if command.assigns else 0,
             command.redirs[-1].end if command.redirs else 0,
+            command.other[-1].end if command.other else 0,
         )
         if _MENTION.search(s, start, end):
             return True
@@ -720,7 +721,7 @@ def _backtick_end(s: str, i: int, end: int) -> int:
 
 
 def _all_tokens(command: Command) -> Iterable[Tok]:
-    for tok in (*command.assigns, *command.words):
+    for tok in (*command.assigns, *command.words, *command.other):
         yield tok
         yield from tok.items
     for redir in command.redirs:

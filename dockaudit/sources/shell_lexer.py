@@ -407,22 +407,15 @@ class Lexer:
 class Command:
     """A simple command: leading assignments, words, redirections."""
 
-    __slots__ = ("words", "assigns", "redirs", "top", "chained")
+    __slots__ = ("words", "assigns", "redirs", "top", "chained", "other")
 
     def __init__(self, top: bool) -> None:
         self.words: list[Tok] = []
         self.assigns: list[Tok] = []
         self.redirs: list[Tok] = []
+        self.other: list[Tok] = []  # words of [[ ]], for … in, case … in: only their $(…) runs
         self.top = top  # not inside a function, loop, if, case, group or subshell
         self.chained = False  # part of a && / || list or a pipeline
-
-    @property
-    def start(self) -> int:
-        return min(t.start for t in (*self.assigns, *self.words, *self.redirs))
-
-    @property
-    def end(self) -> int:
-        return max(t.end for t in (*self.assigns, *self.words, *self.redirs))
 
 
 @dataclass(slots=True)
@@ -457,6 +450,11 @@ def walk(toks: list[Tok], s: str) -> Walk:
         kind = tok.kind
         i += 1
         if mode != "cmd":
+            if tok.subs:  # $(…) in a test, a for list or a case word still runs
+                holder = Command(not stack)
+                holder.other.append(tok)
+                holder.chained = True
+                commands.append(holder)
             text = s[tok.start : tok.end] if kind == "w" else tok.value
             if mode == "for-head":
                 if kind == "w" and text == "do" and last_op in (";", "\n"):
