@@ -500,21 +500,37 @@ def _holds_ports(spec: ContainerSpec) -> bool:
 _LIST_ALL = re.compile(r"\b(?:docker|podman|nerdctl)\s+(?:ps|container\s+(?:ls|list|ps))\b([^)`|]*)")
 
 
+# Filters that pick the script's own containers; status=, before=, since=, … still reach everyone's.
+OWNING_FILTERS = ("label", "name", "id", "ancestor")
+
+
+def _owning_filter(value: str) -> bool:
+    return value.split("=", 1)[0].strip("'\"").lower() in OWNING_FILTERS
+
+
 def lists_every_container(text: str) -> bool:
-    """Whether a ``$(docker ps …)`` word lists containers without narrowing them down."""
+    """Whether a ``$(docker ps …)`` word lists other people's containers too."""
     match = _LIST_ALL.search(text)
     if match is None or "|" in text.split(match.group(0), 1)[1].split(")", 1)[0]:
         return False
     args = match.group(1).split()
-    for arg in args:
-        if arg.startswith(("--filter", "--last=", "-n")) or arg in ("--latest", "--last"):
+    for i, arg in enumerate(args):
+        following = args[i + 1] if i + 1 < len(args) else ""
+        if arg.startswith("--filter="):
+            if _owning_filter(arg.split("=", 1)[1]):
+                return False
+        elif arg == "--filter" or (arg.startswith("-") and not arg.startswith("--") and arg.endswith("f")):
+            if _owning_filter(following):
+                return False
+        elif arg in ("--latest", "--last") or arg.startswith(("--last=", "-n")):
             return False
-        if arg.startswith("-") and not arg.startswith("--") and any(c in arg[1:] for c in "fnl"):
+        elif arg.startswith("-") and not arg.startswith("--") and any(c in arg[1:] for c in "nl"):
             return False
     return True
 
 
 def _label_filtered(command: DockerCommand) -> bool:
+    """Whether a prune is narrowed to containers or volumes carrying a label of the script's."""
     return any(
         (value := option_value(use)) is not None and value.startswith("label")
         for use in command.all("--filter")

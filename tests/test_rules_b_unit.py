@@ -563,6 +563,11 @@ def test_removes_all_containers() -> None:
         (word("$(docker ps -aq --filter label=x=y)", 14),),
     )
     assert not fire(rule, filtered)
+    exited = DockerCommand(
+        Invocation("docker", word("docker", 1), (), at()), ("rm",), (), (),
+        (word("$(docker ps -aq --filter status=exited)", 14),),
+    )
+    assert fire(rule, exited)  # every exited container on the host, not only the script's
     assert fire(rule, command("docker container prune -f"))
     assert fire(rule, command("docker system prune -af"))
     assert not fire(rule, command("docker image prune -af"))
