@@ -94,7 +94,7 @@ def test_console_output_lines_are_ignored():
         "```console\n"
         "$ docker run -it --rm alpine sh\n"
         "/ # docker run from-the-output\n"
-        "Unable to find image 'alpine:latest' locally\n"
+        "docker run output-line\n"
         "user@host:~$ sudo docker run b\n"
         "[root@localhost ~]# docker run c\n"
         "PS C:\\> docker run d\n"

@@ -15,7 +15,9 @@ prompt (``$ ``, ``user@host:~$ ``, ``[root@host ~]# ``, ``PS C:\\> ``), only
 prompted lines are commands; the lines after them are output, except
 continuations (a line after one ending in ``\\`` or a PowerShell `` ` ``, a
 ``> `` line, or the rest of an open quoted string). The prompt itself is not
-part of the command. Indented code blocks are often prose in disguise
+part of the command. A ``console`` block without any prompt is a list of
+commands; an untagged or ``bash`` block that mixes prompted lines with
+unprompted container commands runs both. Indented code blocks are often prose in disguise
 (admonitions, list items), so there only prompted lines and lines that start
 with a container command are read.
 
@@ -209,8 +211,10 @@ def _block_views(text: str, body: list[tuple[int, int]], language: str) -> list[
     if language == _INDENTED or language in _POWERSHELL_LANGS:
         commands = _console_commands(text, body, hash_prompt, bare_commands=True)
     elif shell and _is_transcript(text, body, hash_prompt):
-        # a line that runs a container command is one even without a prompt
-        commands = _console_commands(text, body, hash_prompt, bare_commands=True)
+        # in a console block the prompt marks the commands; elsewhere prompted and
+        # unprompted commands are often mixed, and output seldom starts with docker
+        bare = language not in _CONSOLE_LANGS
+        commands = _console_commands(text, body, hash_prompt, bare_commands=bare)
     elif shell:  # a console block without prompts is a list of commands
         commands = [_script_segments(text, body, hash_prompt)]
     else:
