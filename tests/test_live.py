@@ -299,3 +299,19 @@ def test_cli_without_an_engine_exits_2_quickly(tmp_path):
     assert time.monotonic() - start < 10  # interpreter start-up included
     assert "cannot connect to the Docker engine" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_socket_and_sdk_readers_agree(engine, states):
+    from dockaudit.sources.live import _inspect, _SdkReader, _SocketReader
+
+    api = engine.client().api
+    socket_reader = _SocketReader(str(engine.socket), "1.41", 10)
+    sdk_reader = _SdkReader(api)
+    try:
+        for reader in (socket_reader, sdk_reader):
+            doc, top, why = _inspect(reader, f"{PREFIX}multi", True)
+            assert doc["Name"] == f"/{PREFIX}multi" and why == ""
+            assert len(top) == 3
+            assert _inspect(reader, "0" * 64, True) == (None, None, "was removed while it was being read")
+    finally:
+        socket_reader.close()
