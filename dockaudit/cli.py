@@ -268,7 +268,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if bar:
         bar[0].stop()
     for message in internal_errors:
-        notifications.append(Notification("dockaudit", f"internal error: {message}", "error"))
+        notifications.append(Notification("", f"internal error: {message}", "error"))
     if not engines:
         enabled_rules = {r.id: r for r in loaded.rules.values() if base_config.is_enabled(r)}
     findings.sort(key=lambda f: f.sort_key())
@@ -436,7 +436,7 @@ def _finish_live(args, loaded, config, engine, result, notifications, hard_error
     from dockaudit.report import Notification, Report
 
     for message in result.errors:
-        notifications.append(Notification("dockaudit", f"internal error: {message}", "error"))
+        notifications.append(Notification("", f"internal error: {message}", "error"))
     report = Report(
         findings=result.findings,
         rules=[type(r) for r in engine.rules],
@@ -474,7 +474,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     engine = Engine(loaded.rules, config, today=_today(args))
     result = engine.check_live(live.specs, live.host)
-    notifications = [Notification("engine", note, "warning") for note in live.notes]
+    notifications = [Notification("", note, "warning") for note in live.notes]
     return _finish_live(args, loaded, config, engine, result, notifications, False)
 
 

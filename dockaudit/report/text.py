@@ -47,13 +47,14 @@ def write_report(console: Console, report: Report) -> None:
             _write_finding(console, finding)
             lines = report.files.get(finding.location.path) if finding.location else None
             if lines and finding.location is not None:
-                console.print(render_code_frame(lines, finding.location))
+                console.print(render_code_frame(lines, finding.location, style=STYLE[finding.severity], label=finding.rule_id))
             if finding.fix:
                 console.print(Text.assemble(("  fix: ", "green"), finding.fix))
         console.print()
     for note in report.notifications:
-        where = f"{note.path}:{note.line}" if note.line else note.path
-        console.print(Text.assemble((f"{note.level}: ", "bold red" if note.level == "error" else "yellow"), f"{where}: {note.message}"))
+        where = f"{note.path}:{note.line}: " if note.line else (f"{note.path}: " if note.path else "")
+        style = "bold red" if note.level == "error" else "yellow"
+        console.print(Text.assemble((f"{note.level}: ", style), f"{where}{note.message}"))
     _write_summary(console, report)
 
 
