@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dockaudit.model import Finding, Severity
+from dockaudit.model import Finding, Location, Severity
 from dockaudit.report import Report, finding_subject
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -43,19 +43,38 @@ def write_report(console: Console, report: Report) -> None:
     findings = report.visible()
     for subject, group in groupby(findings, key=finding_subject):
         console.print(Text(subject, style="bold underline"))
-        for finding in group:
-            _write_finding(console, finding)
-            lines = report.files.get(finding.location.path) if finding.location else None
-            if lines and finding.location is not None:
-                console.print(render_code_frame(lines, finding.location, style=STYLE[finding.severity], label=finding.rule_id))
-            if finding.fix:
-                console.print(Text.assemble(("  fix: ", "green"), finding.fix))
+        # Findings on the same words share one code frame.
+        for loc, same_place in groupby(group, key=lambda f: f.location):
+            same_place = list(same_place)
+            for finding in same_place:
+                _write_finding(console, finding)
+            lines = report.files.get(loc.path) if loc else None
+            if lines and loc is not None:
+                worst = max(same_place, key=lambda f: f.severity)
+                frame_loc, label = _frame_span(loc, lines)
+                ids = ", ".join(dict.fromkeys(f.rule_id for f in same_place))
+                console.print(
+                    render_code_frame(lines, frame_loc, style=STYLE[worst.severity], label=f"{ids}{label}")
+                )
+            for finding in same_place:
+                if finding.fix:
+                    prefix = f"  fix ({finding.rule_id}): " if len(same_place) > 1 else "  fix: "
+                    console.print(Text.assemble((prefix, "green"), finding.fix))
         console.print()
     for note in report.notifications:
         where = f"{note.path}:{note.line}: " if note.line else (f"{note.path}: " if note.path else "")
         style = "bold red" if note.level == "error" else "yellow"
         console.print(Text.assemble((f"{note.level}: ", style), f"{where}{note.message}"))
     _write_summary(console, report)
+
+
+def _frame_span(loc: Location, lines: tuple[str, ...]) -> tuple[Location, str]:
+    """A whole multi-line command is shown by its first line, so the frame stays short."""
+    if loc.end_line - loc.line < 2 or not 1 <= loc.line <= len(lines):
+        return loc, ""
+    first = lines[loc.line - 1].rstrip().removesuffix("\\").rstrip()
+    short = Location(loc.path, loc.line, loc.column, loc.line, max(len(first) + 1, loc.column + 1))
+    return short, ""
 
 
 def _write_finding(console: Console, finding: Finding) -> None:
