@@ -51,10 +51,10 @@ def write_report(console: Console, report: Report) -> None:
             lines = report.files.get(loc.path) if loc else None
             if lines and loc is not None:
                 worst = max(same_place, key=lambda f: f.severity)
-                frame_loc, label = _frame_span(loc, lines)
+                frame_loc = _frame_span(loc, lines)
                 ids = ", ".join(dict.fromkeys(f.rule_id for f in same_place))
                 console.print(
-                    render_code_frame(lines, frame_loc, style=STYLE[worst.severity], label=f"{ids}{label}")
+                    render_code_frame(lines, frame_loc, style=STYLE[worst.severity], label=ids)
                 )
             for finding in same_place:
                 if finding.fix:
@@ -68,13 +68,13 @@ def write_report(console: Console, report: Report) -> None:
     _write_summary(console, report)
 
 
-def _frame_span(loc: Location, lines: tuple[str, ...]) -> tuple[Location, str]:
+def _frame_span(loc: Location, lines: tuple[str, ...]) -> Location:
     """A whole multi-line command is shown by its first line, so the frame stays short."""
     if loc.end_line - loc.line < 2 or not 1 <= loc.line <= len(lines):
-        return loc, ""
+        return loc
     first = lines[loc.line - 1].rstrip().removesuffix("\\").rstrip()
     short = Location(loc.path, loc.line, loc.column, loc.line, max(len(first) + 1, loc.column + 1))
-    return short, ""
+    return short
 
 
 def _write_finding(console: Console, finding: Finding) -> None:
