@@ -270,7 +270,8 @@ class Lexer:
                 j = s.find("'", i + 1, self.n)
                 if j < 0:
                     self.problem(i, "unterminated single quote")
-                    return self.n, subs
+                    i = self.n
+                    break
                 i = j + 1
             elif c == '"':
                 i = self.scan_double_quoted(i + 1, subs)
@@ -282,7 +283,17 @@ class Lexer:
                 i = self.scan_substitution(i + 2, subs, "procsub")
             else:
                 break
-        return min(i, self.n), subs
+        end = min(i, self.n)
+        reached_end = end == self.n
+        while True:  # a line continuation that ends the word belongs to no word
+            if s.endswith("\\\n", start, end):
+                end -= 2
+            elif s.endswith("\\\r\n", start, end):
+                end -= 3
+            elif reached_end and end > start + 1 and s[end - 1] in "\r\n":
+                end -= 1  # an unterminated quote runs to the end, not past the last line
+            else:
+                return end, subs
 
     def scan_double_quoted(self, i: int, subs: list[Sub]) -> int:
         """*i* is just after the opening quote; returns the index after the closing one."""
