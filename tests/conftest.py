@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The private dockerd for tests marked `engine` (tests/engine_plugin.py).
+pytest_plugins = ["engine_plugin"]
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 

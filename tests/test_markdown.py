@@ -217,3 +217,9 @@ def test_looks_like_markdown():
 def test_never_raises(text):
     result = extract_markdown(text, "doc.md")
     assert isinstance(result.invocations, list)
+
+
+def test_inline_span_naming_the_subcommand_is_prose():
+    text = "Use `docker run` to start one, `docker container create` to prepare one,\nor `docker run -d nginx:1.25`.\n"
+    found = extract_markdown(text, "doc.md").invocations
+    assert [(inv.loc.line, inv.loc.column) for inv in found] == [(2, 5)]

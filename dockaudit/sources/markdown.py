@@ -185,6 +185,14 @@ def _code_views(text: str) -> list[View]:
     return views
 
 
+_BARE_RUN = re.compile(r"^\S+\s+(?:container\s+)?(?:run|create)\s*$")
+
+
+def _names_a_subcommand(code: str) -> bool:
+    """`docker run` alone in prose names the subcommand; it is not a command to check."""
+    return _BARE_RUN.match(code) is not None
+
+
 def _inline_views(text: str, line_start: int, line: str) -> list[View]:
     views = []
     for m in _INLINE.finditer(line):
@@ -196,7 +204,7 @@ def _inline_views(text: str, line_start: int, line: str) -> list[View]:
         if prompt:
             content_start += prompt.end()
         code = line[content_start : m.end(2)].rstrip()
-        if _TOOL_COMMAND.match(code):
+        if _TOOL_COMMAND.match(code) and not _names_a_subcommand(code):
             base = line_start + content_start
             views.append(View(text[base : base + len(code)], None, base))
     return views
