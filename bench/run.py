@@ -54,6 +54,8 @@ BENCH_VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / 
 DEPLOY_SH = REPO / "fixtures" / "examples" / "deploy.sh"
 COMPOSE_YML = REPO / "fixtures" / "examples" / "docker-compose.yml"
 LIVE_SIZES = (10, 100, 500)
+LIVE_MIN_RUNS = 5
+SETTLE = 3.0  # seconds
 RUNNING_EVERY = 10  # one container in ten runs `sleep 3600`, so `top` has processes to list
 
 
@@ -465,10 +467,11 @@ def bench_live(sizes: Sequence[int], runs: int, dockaudit: str) -> list[Row]:
         previous: tuple[int, float] | None = None
         for size in sorted(sizes):
             setup = fleet.grow(size)
+            time.sleep(SETTLE)  # the engine finishes starting containers after the API answers
             name = f"live, {size} containers ({size // RUNNING_EVERY + (size % RUNNING_EVERY > 0)} running)"
             try:
                 run_process(argv, env=engine.env())  # warm-up
-                samples = [run_process(argv, env=engine.env()) for _ in range(runs)]
+                samples = [run_process(argv, env=engine.env()) for _ in range(max(runs, LIVE_MIN_RUNS))]
             except BenchError as exc:
                 rows.append(Row(name, None, error=str(exc)))
                 continue
@@ -496,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=os.environ.get("DOCKAUDIT_CORPUS") or None,
                         help="folder holding scripts/ of the real corpus (default: $DOCKAUDIT_CORPUS)")
     parser.add_argument("--runs", type=int, default=3,
-                        help="runs per whole-corpus and live measurement (default 3)")
+                        help="runs per whole-corpus measurement, and per live size (at least 5; default 3)")
     parser.add_argument("--cold-runs", type=int, default=15,
                         help="process starts per tool for the one-file measurement (default 15)")
     parser.add_argument("--skip-live", action="store_true", help="leave out the live-engine measurements")
