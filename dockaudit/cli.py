@@ -203,6 +203,17 @@ def _progress(total: int, label: str):
     return progress, task
 
 
+def _status_spinner(label: str):
+    """A spinner on stderr while waiting for an engine, only on a terminal."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    from rich.console import Console
+
+    status = Console(file=sys.stderr).status(label)
+    status.start()
+    return status
+
+
 # --- commands --------------------------------------------------------------
 
 
@@ -467,11 +478,16 @@ def cmd_live(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_ERROR
+    status = _status_spinner("reading the engine's containers")
     try:
         live = audit_host(args.host, all=args.all, names=args.name or [], labels=args.label or [], timeout=args.timeout)
     except LiveError as exc:
+        if status:
+            status.stop()
         _error(str(exc))
         return EXIT_ERROR
+    if status:
+        status.stop()
     engine = Engine(loaded.rules, config, today=_today(args))
     result = engine.check_live(live.specs, live.host)
     notifications = [Notification("", note, "warning") for note in live.notes]
