@@ -480,7 +480,7 @@ def bench_live(sizes: Sequence[int], runs: int, dockaudit: str) -> list[Row]:
                     f"peak RSS {median(samples, 'rss_mb'):.0f} MB")
             if previous:
                 marginal = (wall - previous[1]) / (size - previous[0]) * 1000
-                note += f", +{marginal:.2f} ms per container since {previous[0]}"
+                note += f", {marginal:+.2f} ms per container since {previous[0]}"
             note += f" (created in {setup:.1f} s)"
             rows.append(Row(name, wall, max_value=2.0 if size >= 500 else None, note=note,
                             samples={"dockaudit": [asdict(s) for s in samples]}))
