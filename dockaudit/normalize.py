@@ -789,7 +789,8 @@ def parse_mount_csv(text: str, loc: Location | None = None) -> Mount:
         if source is None or source == "":
             raise ValueError('invalid mount config for type "bind": field Source must not be '
                              "empty")
-        if known(source) and not source.startswith("/"):
+        if known(source) and not source.startswith("/") and not (
+                source == "." or source.startswith("./")):  # the client makes ./x absolute
             raise ValueError(f"invalid mount config for type \"bind\": invalid mount path: "
                              f"'{source}' mount path must be absolute")
         if propagation is None:
@@ -1075,6 +1076,38 @@ def parse_link(text: str, loc: Location | None = None) -> Link:
     return Link(part(name), part(alias), loc)
 
 
+def network_endpoint_ips(text: str) -> dict[str, str | Any]:
+    """``ip=``/``ip6=`` of the CSV form of ``--network`` (``name=N,ip=10.0.0.5``), by field name."""
+    if "=" not in text or text.startswith("container:"):
+        return {}
+    found: dict[str, str | Any] = {}
+    for field in _csv_fields(text):
+        key, eq, value = field.partition("=")
+        if eq and key in ("ip", "ip6"):
+            found[key] = part(value)
+    return found
+
+
+def go_clean_path(path: str) -> str:
+    """Go's ``filepath.Clean`` on a slash path: ``/a//b/../c/`` -> ``/a/c``."""
+    if not path:
+        return "."
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for piece in path.split("/"):
+        if piece in ("", "."):
+            continue
+        if piece == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            elif not rooted:
+                parts.append("..")
+            continue
+        parts.append(piece)
+    cleaned = "/".join(parts)
+    return ("/" + cleaned) if rooted else (cleaned or ".")
+
+
 def parse_network(text: str) -> tuple[str | Any, tuple[str | Any, ...]]:
     """``--network NAME`` or the CSV form ``name=N,alias=A,…``: the name and its aliases."""
     if "=" not in text or text.startswith("container:"):
@@ -1269,7 +1302,12 @@ def _identity(b: _SpecBuilder) -> None:
     for name, field in _STRINGS.items():
         got = b.scalar(name, lambda t: t)
         if got is not None:
-            b.set(field, got[1], got[0].loc)
+            value = got[1]
+            if value == "":
+                value = None  # the CLI sends an empty value as "not set"
+            elif field == "workdir" and known(value) and value.startswith("/"):
+                value = go_clean_path(value)  # the engine cleans the path at create
+            b.set(field, value, got[0].loc)
     for use, template in b.values("--env"):
         iloc = item_loc(use)
         b.append("env", [b.item(template, lambda t, loc=iloc: parse_env(t, loc),
@@ -1296,10 +1334,8 @@ def _resources(b: _SpecBuilder) -> None:
         if got is not None:
             b.set(field, got[1], got[0].loc)
     swap = b.scalar("--memory-swap", parse_memory_swap)
-    if swap is not None:
+    if swap is not None:  # without it the engine stores 2 x memory: "not set", as inspect reads it
         b.set("memory_swap", swap[1], swap[0].loc)
-    elif known(b.fields.get("memory")) and b.fields.get("memory"):
-        b.fields["memory_swap"] = 2 * b.fields["memory"]  # what the engine stores
     for name, field in _INTS.items():
         got = b.scalar(name, _int_or_unknown)
         if got is not None:
@@ -1330,6 +1366,7 @@ def _resources(b: _SpecBuilder) -> None:
 
 def _storage(b: _SpecBuilder) -> None:
     driver = b.fields.get("volume_driver")
+    found: list[tuple[Mount, OptionUse]] = []
     for use in b.cmd.options:
         if use.name not in ("--volume", "--mount", "--tmpfs"):
             continue
@@ -1348,30 +1385,43 @@ def _storage(b: _SpecBuilder) -> None:
         else:
             mount = b.item(template, lambda t, loc=loc: parse_tmpfs(t, loc),
                            Mount("tmpfs", UNKNOWN, None, flag="--tmpfs", loc=loc))
+        found.append((mount, use))
+    # an anonymous -v on a path another mount takes is overridden by it (the engine keeps one)
+    taken = {m.target for m, _ in found if not (m.anonymous and m.flag == "--volume")}
+    for mount, use in found:
+        if mount.anonymous and mount.flag == "--volume" and known(mount.target) and \
+                mount.target in taken:
+            continue
         b.append("mounts", [mount], use)
 
 
 def _network(b: _SpecBuilder) -> None:
     aliases: list[Any] = []
+    endpoint_ips: dict[str, Any] = {}
     for use, template in b.values("--network"):
         name, csv_aliases = b.item(template, parse_network, (UNKNOWN, ()))
         if "network_mode" not in b.fields:
             b.set("network_mode", name, use.loc)
+            endpoint_ips = b.item(template, network_endpoint_ips, {})
         b.append("networks", [name], use)
         aliases.extend(csv_aliases)
     if aliases:
         b.fields["network_aliases"] = tuple(aliases) + tuple(b.fields.get("network_aliases", ()))
+    for key, value in endpoint_ips.items():  # --ip/--ip6 win over the CSV form, as in the CLI
+        if key not in b.fields:
+            b.set(key, value, b.locations.get("network_mode"))
     for use, template in b.values("--link"):
         iloc = item_loc(use)
         b.append("links", [b.item(template, lambda t, loc=iloc: parse_link(t, loc),
                                   Link(UNKNOWN, UNKNOWN, iloc))], use)
     expose: list[str] = []
+    published: set[str] = set()
     for use, template in b.values("--publish"):
         iloc = item_loc(use)
         bindings = b.item(template, lambda t, loc=iloc: parse_port_spec(t, loc),
                           (PortBinding(UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, iloc),))
         b.append("ports", bindings, use)
-        expose.extend(p.key for p in bindings if known(p.container_port) and known(p.protocol))
+        published.update(p.key for p in bindings if known(p.container_port) and known(p.protocol))
     for use, template in b.values("--expose"):
         if template.known:
             try:
@@ -1379,8 +1429,10 @@ def _network(b: _SpecBuilder) -> None:
             except ValueError:
                 pass
         b.locations["expose"] = use.loc
+    # the engine exposes published ports too; like the inspect reader, expose lists the others
+    expose = [key for key in dict.fromkeys(expose) if key not in published]
     if expose:
-        b.fields["expose"] = tuple(dict.fromkeys(expose))  # published ports are exposed too
+        b.fields["expose"] = tuple(expose)
     for use, template in b.values("--add-host"):
         b.append("extra_hosts", [b.item(template, lambda t: part(parse_add_host(t)), UNKNOWN)],
                  use)

@@ -169,7 +169,7 @@ def _throttles(kind: str) -> Any:
 # inspect field -> what the spec says it is (None: the field is not compared)
 COMPARE: dict[str, Any] = {
     "HostConfig.Memory": lambda s: s.memory or 0,
-    "HostConfig.MemorySwap": lambda s: s.memory_swap or 0,
+    "HostConfig.MemorySwap": lambda s: s.memory_swap or 2 * (s.memory or 0),  # 2 x: not set
     "HostConfig.MemoryReservation": lambda s: s.memory_reservation or 0,
     "HostConfig.KernelMemory": lambda s: s.kernel_memory or 0,
     "HostConfig.NanoCpus": lambda s: s.nano_cpus or 0,
@@ -184,7 +184,8 @@ COMPARE: dict[str, Any] = {
     "HostConfig.MemorySwappiness": lambda s: s.memory_swappiness,
     "HostConfig.ShmSize": lambda s: s.shm_size or 67108864,
     "HostConfig.PortBindings": _ports,
-    "Config.ExposedPorts": lambda s: {k: {} for k in s.expose} or None,
+    "Config.ExposedPorts": lambda s: {k: {} for k in (*s.expose, *(p.key for p in s.ports))}
+    or None,
     "HostConfig.PublishAllPorts": lambda s: s.publish_all,
     "HostConfig.CapAdd": lambda s: list(s.cap_add) or None,
     "HostConfig.CapDrop": lambda s: list(s.cap_drop) or None,

@@ -473,3 +473,24 @@ def test_command_word_named_for_ssh_runs_its_heredoc_remotely():
     text = "$SSH $HOST1 <<EOF\n  docker create --name=$NAME x\nEOF\n"
     (inv,) = found(text)
     assert (inv.context, inv.loc.line, inv.loc.column) == ("ssh", 2, 3)
+
+
+def test_script_function_running_its_arguments():
+    text = (
+        "must_do() {\n"
+        '  local cmd="${@}"\n'
+        "  ${cmd}\n"
+        "}\n"
+        "must_do -v docker run --privileged alpine:3.19 true\n"
+        "must_do echo docker\n"
+        "undefined_helper docker run alpine:3.19\n"
+    )
+    (inv,) = found(text)
+    assert where(inv)[:2] == (5, 12)
+    assert [w.value for w in inv.words][:2] == ["run", "--privileged"]
+
+
+def test_nvidia_docker_is_docker():
+    (inv,) = found("nvidia-docker run --rm nvidia/cuda:12.2.0-base nvidia-smi\n")
+    assert inv.program == "docker"
+    assert inv.program_word.text == "nvidia-docker"

@@ -34,6 +34,7 @@ Documentation placeholders (``<host-dir>``, ``%%IMAGE%%``, ``{{ .Name }}``,
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -46,7 +47,18 @@ __all__ = ["Extraction", "extract_shell", "mask_placeholders", "mentions_tool", 
 
 TOOLS = ("docker", "podman", "nerdctl")
 _MENTION = re.compile(r"docker|podman|nerdctl", re.IGNORECASE)
-_TOOL_NAMES = {name: name for name in TOOLS} | {f"{name}.exe": name for name in TOOLS}
+_TOOL_NAMES = (
+    {name: name for name in TOOLS}
+    | {f"{name}.exe": name for name in TOOLS}
+    | {"nvidia-docker": "docker"}  # a wrapper that passes docker's own command line through
+)
+# A function of the script called with a docker command as its arguments
+# (`must_do -v docker run …`, `retry 3 docker run …`) runs that command.
+_FUNCTION_DEF = re.compile(r"(?m)^[ \t]*(?:function[ \t]+)?([A-Za-z_][\w:.-]*)[ \t]*\(\)")
+_FUNCTION_DEF_KEYWORD = re.compile(r"(?m)^[ \t]*function[ \t]+([A-Za-z_][\w:.-]*)")
+_SUBCOMMAND_WORDS = frozenset(
+    "run create container exec start stop rm update network volume system kill restart".split()
+)
 # Documentation placeholders. The angle-bracket form must not swallow real
 # redirections: no blank after "<" or before ">", and never after "<" or a digit.
 _ANGLE = r"(?<![<0-9&])<[A-Za-z_][\w.:/@+=,-]*(?: [\w.:/@+=,-]+)*>"
@@ -527,7 +539,9 @@ class ScriptReader:
                 if k < 0:
                     return
                 continue
-            if name in _SHELLS:
+            if name in self.functions:
+                self.function_arguments(view, words, k + 1, context)
+            elif name in _SHELLS:
                 self.shell_string(view, command, words, k, nesting)
             elif name == "ssh":
                 self.ssh_string(view, command, words, k, nesting)
@@ -655,6 +669,28 @@ class ScriptReader:
             return
         inner = _dequote(view, toks)
         self.read_code(inner, context, nesting + 1)
+
+    @functools.cached_property
+    def functions(self) -> frozenset[str]:
+        """Names of the functions this script defines."""
+        names = {m.group(1) for m in _FUNCTION_DEF.finditer(self.text)}
+        names.update(m.group(1) for m in _FUNCTION_DEF_KEYWORD.finditer(self.text))
+        return frozenset(names)
+
+    def function_arguments(self, view: View, words: _LazyWords, k: int, context: str) -> None:
+        """A script function given ``docker <subcommand> …`` as arguments runs it."""
+        while words.has(k + 1):
+            value = words.items[k].value
+            following = words.items[k + 1].value
+            if (
+                value is not UNKNOWN
+                and following is not UNKNOWN
+                and value.rsplit("/", 1)[-1] in _TOOL_NAMES
+                and following in _SUBCOMMAND_WORDS
+            ):
+                self.emit(view, words, k, _TOOL_NAMES[value.rsplit("/", 1)[-1]], context)
+                return
+            k += 1
 
     def emit(self, view: View, words: _LazyWords, k: int, tool: str, context: str) -> None:
         words.expand_all()
