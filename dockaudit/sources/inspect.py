@@ -264,7 +264,7 @@ def spec_from_inspect(
         uts_mode=_str(hc.get("UTSMode")),
         userns_mode=_str(hc.get("UsernsMode")),
         cgroupns_mode=_cgroupns(hc.get("CgroupnsMode"), host),
-        devices=_devices(hc.get("Devices")),
+        devices=_devices(hc.get("Devices")) + _cdi_devices(hc.get("DeviceRequests")),
         device_cgroup_rules=_strings(hc.get("DeviceCgroupRules")),
         sysctls=_str_map(hc.get("Sysctls")),
         group_add=_strings(hc.get("GroupAdd")),
@@ -371,6 +371,17 @@ def _devices(value: Any) -> tuple[DeviceMapping, ...]:
             container_path=_str(item.get("PathInContainer")) or host_path,
             permissions=_str(item.get("CgroupPermissions")) or "rwm",
         ))
+    return tuple(result)
+
+
+def _cdi_devices(value: Any) -> tuple[DeviceMapping, ...]:
+    """``--device vendor.com/class=name``: the client sends CDI names as device requests."""
+    result = []
+    for item in _list(value):
+        item = _dict(item)
+        if item.get("Driver") == "cdi":
+            result.extend(DeviceMapping(host_path=name, container_path=name)
+                          for name in _strings(item.get("DeviceIDs")))
     return tuple(result)
 
 
