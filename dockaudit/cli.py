@@ -190,6 +190,17 @@ def _loaded_rules():
     return loaded
 
 
+def _rules_and_config(args: argparse.Namespace, near: str | None = None):
+    """The loaded rules and the configuration for *near* (default: here); exit 2 on a bad config."""
+    from dockaudit.config import ConfigError, ConfigFinder
+
+    loaded = _loaded_rules()
+    try:
+        return loaded, ConfigFinder(loaded.rules, getattr(args, "config", None)).for_path(near)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _progress(total: int, label: str):
     """A progress bar on stderr, only on a terminal and only for long runs."""
     if total < 50 or not sys.stderr.isatty() or os.environ.get("CI"):
@@ -410,17 +421,11 @@ def _show_rich(entries: list[dict]) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from dockaudit.config import ConfigError, ConfigFinder
     from dockaudit.engine import Engine
     from dockaudit.report import Notification
     from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
 
-    loaded = _loaded_rules()
-    try:
-        config = ConfigFinder(loaded.rules, args.config).for_path(None)
-    except ConfigError as exc:
-        _error(str(exc))
-        return EXIT_ERROR
+    loaded, config = _rules_and_config(args)
     specs = []
     notifications = []
     hard_error = False
@@ -467,17 +472,11 @@ def _finish_live(args, loaded, config, engine, result, notifications, hard_error
 
 
 def cmd_live(args: argparse.Namespace) -> int:
-    from dockaudit.config import ConfigError, ConfigFinder
     from dockaudit.engine import Engine
     from dockaudit.report import Notification
     from dockaudit.sources.live import LiveError, audit_host
 
-    loaded = _loaded_rules()
-    try:
-        config = ConfigFinder(loaded.rules, args.config).for_path(None)
-    except ConfigError as exc:
-        _error(str(exc))
-        return EXIT_ERROR
+    loaded, config = _rules_and_config(args)
     status = _status_spinner("reading the engine's containers")
     try:
         live = audit_host(args.host, all=args.all, names=args.name or [], labels=args.label or [], timeout=args.timeout)
@@ -495,14 +494,8 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from dockaudit.config import ConfigError, ConfigFinder
 
-    loaded = _loaded_rules()
-    try:
-        config = ConfigFinder(loaded.rules, args.config).for_path(None)
-    except ConfigError as exc:
-        _error(str(exc))
-        return EXIT_ERROR
+    loaded, config = _rules_and_config(args)
     rows = []
     for rule_id, rule in loaded.rules.items():
         sources = "+".join(sorted(s.value for s in rule.sources))
@@ -568,16 +561,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     import yaml
 
-    from dockaudit.config import ConfigError, ConfigFinder
 
-    loaded = _loaded_rules()
-    try:
-        config = ConfigFinder(loaded.rules, args.config).for_path(
-            str(Path(args.path, "x")) if args.path else None
-        )
-    except ConfigError as exc:
-        _error(str(exc))
-        return EXIT_ERROR
+    loaded, config = _rules_and_config(args, str(Path(args.path, "x")) if args.path else None)
     sys.stdout.write(yaml.safe_dump(config.to_dict(loaded.rules), sort_keys=False))
     return EXIT_OK
 
