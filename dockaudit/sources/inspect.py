@@ -58,7 +58,13 @@ from dockaudit.model import (
     ThrottleDevice,
     Ulimit,
 )
-from dockaudit.normalize import SENTINEL, parse_image_ref, parse_security_opt, parse_volume_spec
+from dockaudit.normalize import (
+    SENTINEL,
+    normalize_capability,
+    parse_image_ref,
+    parse_security_opt,
+    parse_volume_spec,
+)
 from dockaudit.rulebase import HostInfo
 
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024
@@ -256,8 +262,8 @@ def spec_from_inspect(
         extra_hosts=_strings(hc.get("ExtraHosts")),
         mac_address=_str(config.get("MacAddress")),
         privileged=privileged,
-        cap_add=tuple(c.upper() for c in _strings(hc.get("CapAdd"))),
-        cap_drop=tuple(c.upper() for c in _strings(hc.get("CapDrop"))),
+        cap_add=tuple(normalize_capability(c) for c in _strings(hc.get("CapAdd"))),
+        cap_drop=tuple(normalize_capability(c) for c in _strings(hc.get("CapDrop"))),
         security_opt=_security_opt(hc, privileged, pid_mode, ipc_mode),
         pid_mode=pid_mode,
         ipc_mode=ipc_mode,
