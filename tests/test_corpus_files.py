@@ -18,20 +18,10 @@ from pathlib import Path
 import pytest
 
 from dockaudit.api import check_text, read_script
-from tests.conftest import shared_dir
+from tests.test_shell_corpus import rows  # noqa: F401  (the corpus rows fixture)
 
 GREP = re.compile(r"docker run|docker create")  # grep -c 'docker run\|docker create'
 SLOWEST_COMMAND_S = 2.0
-
-
-@pytest.fixture(scope="module")
-def rows() -> list[dict]:
-    shared = shared_dir()
-    path = shared / "corpus" / "commands.jsonl" if shared else None
-    if path is None or not path.is_file():
-        pytest.skip("the shared corpus is not beside this checkout (set DOCKAUDIT_SHARED)")
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
 
 
 def _as_file(row: dict) -> tuple[str, str]:
