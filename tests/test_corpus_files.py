@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from dockaudit.api import check_text, read_script
-from tests.test_shell_corpus import rows  # noqa: F401  (the corpus rows fixture)
+from tests import test_shell_corpus
 
 GREP = re.compile(r"docker run|docker create")  # grep -c 'docker run\|docker create'
 SLOWEST_COMMAND_S = 2.0
+rows = test_shell_corpus.rows  # the corpus rows fixture
 
 
 def _as_file(row: dict) -> tuple[str, str]:
