@@ -49,7 +49,7 @@ def _is_shell_file(path: Path) -> bool:
     suffix = path.suffix.lower()
     if suffix in SHELL_SUFFIXES:
         return True
-    if suffix:
+    if suffix or not path.is_file():  # a FIFO or device would block the read
         return False
     try:
         with path.open("rb") as handle:
@@ -98,7 +98,9 @@ def collect(paths: Sequence[str]) -> Inputs:
                         continue
                     if _is_markdown_file(candidate) or _is_shell_file(candidate):
                         add(str(candidate))
-        elif path.exists() or path.is_symlink():
+        elif path.is_symlink() and not path.exists():
+            inputs.notes.append((given, "cannot read: a broken or looping symbolic link", "error"))
+        elif path.exists():
             add(given)
         else:
             inputs.notes.append((given, "no such file or directory", "error"))
@@ -115,6 +117,8 @@ class SourceText:
 
 def read_source(path: str) -> SourceText:
     try:
+        if path != "-" and not Path(path).is_dir() and not Path(path).is_file():
+            return SourceText(path, None, "not a regular file (a FIFO, socket or device)")
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except IsADirectoryError:
         return SourceText(path, None, "is a directory")
