@@ -4,6 +4,8 @@
 the dates their releases stopped receiving fixes. Configuration adds entries
 with the same shape (rule option ``extra-eol``). Dates are compared with the
 day the check runs (``RuleContext.today``), never with the clock here.
+The rules read ``data/eol.json``, generated from the YAML by
+tools/gen_rule_tables.py.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dockaudit.model import UNKNOWN, ImageRef
 
 from .imagenames import load_table, match, normalize_key
 
-TABLE_FILE = "eol.yaml"
+TABLE_FILE = "eol.json"  # generated from eol.yaml
 EVERY_TAG = "*"
 
 

@@ -11,15 +11,15 @@ Docker Hub's ``library/`` namespace and ``docker.io`` registry are ignored.
 
 from __future__ import annotations
 
+import json
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
-
-import yaml
 
 from dockaudit.model import ImageRef
 
 DOCKER_HUB = "docker.io"
+DATA = Path(__file__).resolve().parent / "data"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
 
 
@@ -71,9 +71,14 @@ def match(image: ImageRef, table: dict[str, Any]) -> tuple[str, Any] | None:
 
 @cache
 def load_table(filename: str) -> dict[str, Any]:
-    """A YAML mapping shipped in ``dockaudit_rules/data``, keys normalised."""
-    text = resources.files("dockaudit_rules").joinpath("data", filename).read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
-    if not isinstance(data, dict):
-        raise TypeError(f"{filename}: expected a mapping at the top level")
-    return {normalize_key(str(k)): v for k, v in data.items()}
+    """A table shipped in ``dockaudit_rules/data`` (``eol.json``), keys normalised.
+
+    The JSON is generated from the YAML file of the same name, which is the one
+    to edit (tools/gen_rule_tables.py); dates in it are ISO strings.
+    """
+    with (DATA / filename).open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    table = data.get("table") if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        raise TypeError(f"{filename}: expected a mapping under 'table'")
+    return {normalize_key(str(k)): v for k, v in table.items()}

@@ -2,9 +2,10 @@
 
 Used by the storage rules (a database with no volume at its data directory,
 ``--rm`` on a database) and by the script rules (``docker rm -v`` of a
-database container). The table lives in ``data/stateful_images.yaml``;
-configuration adds to it (rule option ``extra-stateful-images``: image name →
-data directories; an empty list marks an image as not stateful).
+database container). The table lives in ``data/stateful_images.yaml`` (read
+as the generated ``stateful_images.json``); configuration adds to it (rule
+option ``extra-stateful-images``: image name → data directories; an empty list
+marks an image as not stateful).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dockaudit.model import UNKNOWN, ImageRef
 
 from .imagenames import load_table, match, normalize_key
 
-TABLE_FILE = "stateful_images.yaml"
+TABLE_FILE = "stateful_images.json"  # generated from stateful_images.yaml
 
 # Images whose data directory is named by their command rather than fixed:
 # ``minio server /data``, ``minio server /mnt/disk{1...4}``.
