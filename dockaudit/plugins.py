@@ -4,13 +4,26 @@ Every plugin is an entry point of the ``dockaudit`` group, the built-in rules
 included. A pack that fails to import, implements a misspelled hook, or
 returns something that is not a rule is reported by name and skipped; the run
 goes on with the others.
+
+Finding the entry points is on the path of every `dockaudit check`, and
+importing ``importlib.metadata`` costs a good part of a short run's start-up
+(it pulls in the ``email`` package). `group_entry_points` therefore reads the
+``entry_points.txt`` files of ``sys.path`` itself, the way
+``importlib.metadata.entry_points`` finds them, and hands over to
+``importlib.metadata`` whenever the environment holds anything that reading
+does not cover (zip archives, eggs, other distribution finders, names it
+cannot take from a folder name, a malformed file).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib import import_module
+from importlib.machinery import PathFinder
+from typing import Any
 
 import pluggy
 
@@ -19,6 +32,136 @@ from dockaudit.rulebase import Rule
 
 ENTRY_POINT_GROUP = "dockaudit"
 _RULE_ID = re.compile(r"^[A-Z]{2,}[0-9]{3,}$")
+
+
+# --- entry points ---------------------------------------------------------------
+
+# importlib.metadata.EntryPoint.pattern
+_EP_VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
+_INFO_SUFFIXES = (".dist-info", ".egg-info")
+# What importlib.metadata's PathDistribution.read_text takes for "no such file".
+_NO_FILE = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+class EntryPoint:
+    """An entry point read from an ``entry_points.txt``: what ``importlib.metadata`` gives, minus the rest."""
+
+    __slots__ = ("name", "value", "group")
+
+    def __init__(self, name: str, value: str, group: str) -> None:
+        self.name = name
+        self.value = value
+        self.group = group
+
+    def load(self) -> Any:
+        """The module or object named by the value (as ``importlib.metadata.EntryPoint.load``)."""
+        match = _EP_VALUE.match(self.value)
+        module = import_module(match.group("module"))  # type: ignore[union-attr]
+        result: Any = module
+        for attr in filter(None, (match.group("attr") or "").split(".")):  # type: ignore[union-attr]
+            result = getattr(result, attr)
+        return result
+
+    def __repr__(self) -> str:
+        return f"EntryPoint(name={self.name!r}, value={self.value!r}, group={self.group!r})"
+
+
+class _NotCovered(Exception):
+    """The environment holds something only importlib.metadata reads right."""
+
+
+def _normalize(name: str) -> str:
+    """importlib.metadata's distribution-name normalisation, without a regular expression.
+
+    The same as ``re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")``.
+    """
+    name = name.lower().replace("-", "_").replace(".", "_")
+    while "__" in name:
+        name = name.replace("__", "_")
+    return name
+
+
+def _distribution_folders(entry: str) -> list[tuple[str, str]]:
+    """(normalised name, folder) of one sys.path entry's distributions, in importlib.metadata's order."""
+    root = entry or "."
+    try:
+        children = os.listdir(root)
+    except FileNotFoundError:
+        return []
+    except OSError:  # a zip archive, an unreadable folder: importlib.metadata's business
+        raise _NotCovered from None
+    if os.path.basename(entry).lower().endswith(".egg"):
+        raise _NotCovered
+    by_name: dict[str, list[str]] = {}
+    for child in children:
+        low = child.lower()
+        if not low.endswith(_INFO_SUFFIXES):
+            continue
+        stem, ext = os.path.splitext(child)
+        name = stem.partition("-")[0]
+        if ext not in _INFO_SUFFIXES or not name:
+            raise _NotCovered  # its name would come from its METADATA file
+        by_name.setdefault(_normalize(name), []).append(child)
+    return [(name, os.path.join(root, child)) for name, group in by_name.items() for child in group]
+
+
+def _parse_entry_points(text: str, group: str) -> list[EntryPoint]:
+    """The entries of *group* in an ``entry_points.txt`` (importlib.metadata's Sectioned reader)."""
+    found: list[EntryPoint] = []
+    section: str | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line.strip("[]")
+            continue
+        if section is None:
+            continue
+        name, sep, value = line.partition("=")
+        if not sep:
+            raise _NotCovered  # importlib.metadata fails on it: let it say how
+        if section == group:
+            found.append(EntryPoint(name.strip(), value.strip(), group))
+    return found
+
+
+def _scan_entry_points(group: str) -> list[EntryPoint]:
+    """Entry points of *group* from the metadata folders on sys.path; raises _NotCovered."""
+    if any(getattr(finder, "find_distributions", None) is not None and finder is not PathFinder
+           for finder in sys.meta_path):
+        raise _NotCovered
+    seen: set[str] = set()
+    found: list[EntryPoint] = []
+    for entry in sys.path:
+        if not isinstance(entry, str):
+            raise _NotCovered
+        for name, folder in _distribution_folders(entry):
+            if name in seen:
+                continue  # an earlier path entry holds this distribution
+            seen.add(name)
+            try:
+                with open(os.path.join(folder, "entry_points.txt"), encoding="utf-8") as handle:
+                    text = handle.read()
+            except _NO_FILE:
+                continue
+            except (OSError, UnicodeDecodeError):
+                raise _NotCovered from None
+            found.extend(_parse_entry_points(text, group))
+    return found
+
+
+def group_entry_points(group: str) -> list[Any]:
+    """The entry points of *group* of every installed distribution, as ``importlib.metadata`` finds them."""
+    try:
+        return _scan_entry_points(group)
+    except _NotCovered:
+        from importlib.metadata import entry_points
+
+        return list(entry_points(group=group))
+
+
+# --- loading --------------------------------------------------------------------
 
 
 @dataclass
@@ -46,7 +189,7 @@ def load_rules(extra_plugins: list[tuple[str, object]] | None = None) -> LoadedR
     """Load every plugin of the entry-point group (and *extra_plugins*), each on its own."""
     result = LoadedRules()
     candidates: list[tuple[str, object]] = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name != "builtin", e.name)):
+    for ep in sorted(group_entry_points(ENTRY_POINT_GROUP), key=lambda e: (e.name != "builtin", e.name)):
         try:
             candidates.append((ep.name, ep.load()))
         except Exception as exc:  # a broken pack must not stop the run
