@@ -132,7 +132,9 @@ class SecretInEnv(Rule):
 
 
 _URL_CREDENTIALS = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@?#]*):(?P<password>[^\s@/?#]+)@(?P<host>[^\s/?#'\"]*)"
+    # The look-behind anchors the scheme at the start of a word: without it a long
+    # run of letters is rescanned from every position (quadratic time).
+    r"(?<![A-Za-z0-9+.-])(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@?#]*):(?P<password>[^\s@/?#]+)@(?P<host>[^\s/?#'\"]*)"
 )
 
 

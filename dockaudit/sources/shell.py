@@ -239,14 +239,20 @@ class ScriptReader:
     def report_lexer_problems(self, view: View, lexer: Lexer) -> None:
         for problem in lexer.problems:
             lost = view.text[problem.position : problem.region_end]
-            if not mentions_tool(lost):
+            if not problem.always and not mentions_tool(lost):
                 continue  # nothing that matters was lost
             start, _ = view.span(problem.position, problem.position + 1)
             what = "file" if view.offsets is None and view.base == 0 else "block"
+            if problem.region_end < len(view.text):
+                message = f"{problem.message}: the part from here to its closing parenthesis was not read"
+            else:
+                message = (
+                    f"{problem.message}: the rest of the {what} from here, which mentions "
+                    "a container command, could not be read"
+                )
             self.problems.append(
                 ParseProblem(
-                    f"{problem.message}: the rest of the {what} from here, which mentions "
-                    "a container command, could not be read",
+                    message,
                     self.location(start, start + 1),
                 )
             )

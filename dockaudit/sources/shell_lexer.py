@@ -75,6 +75,7 @@ class Problem:
     position: int
     message: str
     region_end: int  # the text from position to region_end could not be read
+    always: bool = False  # report it even when the lost text mentions no container tool
 
 
 class Lexer:
@@ -86,8 +87,8 @@ class Lexer:
         self.problems: list[Problem] = []
         self._nesting = 0
 
-    def problem(self, position: int, message: str) -> None:
-        self.problems.append(Problem(position, message, self.n))
+    def problem(self, position: int, message: str, end: int | None = None, always: bool = False) -> None:
+        self.problems.append(Problem(position, message, self.n if end is None else end, always))
 
     # --- the token loop ---------------------------------------------------
 
@@ -102,8 +103,11 @@ class Lexer:
         self._nesting += 1
         if self._nesting > _MAX_NESTING:
             self._nesting -= 1
-            self.problem(i, "nesting too deep to read")
-            return toks, self.n
+            # Skip the too-deep part to its closing parenthesis, so that the
+            # enclosing command and the rest of the file are still read.
+            close = self._matching_paren(i) if stop_paren else self.n
+            self.problem(i, f"$( … ) nested more than {_MAX_NESTING} levels deep", close, always=True)
+            return toks, close
         n = self.n
         try:
             while i < n:
@@ -342,6 +346,28 @@ class Lexer:
         if nxt == '"':
             return self.scan_double_quoted(i + 2, subs)
         return i + 1
+
+    def _matching_paren(self, i: int) -> int:
+        """Index of the ``)`` closing the group that starts at *i* (quotes skipped), or the end."""
+        s = self.s
+        depth = 0
+        while i < self.n:
+            c = s[i]
+            if c == "\\":
+                i += 2
+                continue
+            if c in "'\"":
+                end = s.find(c, i + 1, self.n)
+                i = self.n if end < 0 else end + 1
+                continue
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    return i
+                depth -= 1
+            i += 1
+        return self.n
 
     def _arithmetic_end(self, i: int) -> int | None:
         """End of ``$((…))`` whose body starts at *i*; None when it is ``$( (…) )``."""
