@@ -77,7 +77,7 @@ class Config:
         rel = norm
         if base is not None:
             try:
-                rel = Path(os.path.abspath(path)).relative_to(base.resolve()).as_posix()
+                rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(base)).as_posix()
             except ValueError:
                 rel = norm
         for pattern in self.exclude:
@@ -217,7 +217,9 @@ class ConfigFinder:
     def for_path(self, path: str | None) -> Config:
         if self._explicit is not None:
             return self._explicit
-        start = Path(path).resolve().parent if path and path != "-" else Path.cwd().resolve()
+        # abspath, not resolve(): the configuration beside the path as named applies,
+        # and a symlink loop must not raise here (reading the file reports it).
+        start = Path(os.path.abspath(path)).parent if path and path != "-" else Path.cwd()
         return self._for_dir(start)
 
     def _for_dir(self, directory: Path) -> Config:
