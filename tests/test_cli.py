@@ -109,7 +109,7 @@ def test_unreadable_inputs_exit_2_and_keep_other_results(tmp_path: Path) -> None
     envelope = json.loads(result.stdout)
     paths = {f["path"] for f in envelope["findings"] if f["rule"] == "DA501"}
     assert paths == {str(good), str(latin)}
-    notes = {n["path"]: n for n in envelope["summary"]["notifications"]}
+    notes = {n["path"]: n for n in envelope["notifications"]}
     assert "binary" in notes[str(binary)]["message"]
     assert notes[str(binary)]["level"] == "error"
     assert "UTF-8" in notes[str(latin)]["message"] and notes[str(latin)]["level"] == "warning"

@@ -42,10 +42,6 @@ def summary(report: Report) -> dict:
         "suppressed": sum(1 for f in report.findings if f.suppressed is not None),
         "by_rule": dict(sorted(Counter(f.rule_id for f in active).items())),
         "files": len(report.files),
-        "notifications": [
-            {"path": n.path, "message": n.message, "level": n.level, "line": n.line}
-            for n in report.notifications
-        ],
     }
 
 
@@ -54,6 +50,10 @@ def render(report: Report) -> str:
         "version": SCHEMA_VERSION,
         "tool": {"name": "dockaudit", "version": report.tool_version},
         "findings": [finding_dict(f) for f in report.visible()],
+        "notifications": [
+            {"path": n.path or None, "message": n.message, "level": n.level, "line": n.line}
+            for n in report.notifications
+        ],
         "summary": summary(report),
     }
     return json.dumps(envelope, indent=2, ensure_ascii=False) + "\n"
