@@ -335,26 +335,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     entries: list[dict] = []
     status = EXIT_OK
     if args.inspect:
-        from dockaudit.sources.inspect import (
-            InspectError,
-            load_inspect_documents,
-            spec_from_inspect,
-        )
-
-        for path in args.paths:
-            source = read_source(path)
-            if source.text is None:
-                _error(f"{path}: {source.error}")
-                status = EXIT_ERROR
-                continue
-            try:
-                documents = load_inspect_documents(source.text, path)
-            except InspectError as exc:
-                _error(str(exc))
-                status = EXIT_ERROR
-                continue
-            for doc in documents:
-                entries.append(spec_to_dict(spec_from_inspect(doc)))
+        specs, errors = _inspect_specs(args.paths)
+        for path, message in errors:
+            _error(f"{path}: {message}" if not message.startswith(path) else message)
+            status = EXIT_ERROR
+        entries.extend(spec_to_dict(spec) for spec in specs)
     else:
         inputs = collect(args.paths)
         for path, message, _level in inputs.notes:
@@ -424,28 +409,41 @@ def _show_rich(entries: list[dict]) -> None:
         console.print(table)
 
 
+def _inspect_specs(paths: Sequence[str]):
+    """The specs of saved inspect documents, and (path, message) for files that failed.
+
+    Container ids are named from every document given, so ``container:<id>``
+    modes read as names, as they do live.
+    """
+    from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
+
+    documents: list[dict] = []
+    errors: list[tuple[str, str]] = []
+    for path in paths:
+        source = read_source(path)
+        if source.text is None:
+            errors.append((path, source.error or "cannot read"))
+            continue
+        try:
+            documents.extend(load_inspect_documents(source.text, path))
+        except InspectError as exc:
+            errors.append((path, str(exc)))
+    names = {
+        doc["Id"]: doc["Name"].lstrip("/")
+        for doc in documents
+        if isinstance(doc.get("Id"), str) and isinstance(doc.get("Name"), str)
+    }
+    return [spec_from_inspect(doc, names=names) for doc in documents], errors
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from dockaudit.engine import Engine
     from dockaudit.report import Notification
-    from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
 
     loaded, config = _rules_and_config(args)
-    specs = []
-    notifications = []
-    hard_error = False
-    for path in args.paths:
-        source = read_source(path)
-        if source.text is None:
-            notifications.append(Notification(path, source.error or "cannot read", "error"))
-            hard_error = True
-            continue
-        try:
-            documents = load_inspect_documents(source.text, path)
-        except InspectError as exc:
-            notifications.append(Notification(path, str(exc), "error"))
-            hard_error = True
-            continue
-        specs.extend(spec_from_inspect(doc) for doc in documents)
+    specs, errors = _inspect_specs(args.paths)
+    notifications = [Notification(path, message, "error") for path, message in errors]
+    hard_error = bool(errors)
     engine = Engine(loaded.rules, config, today=_today(args))
     result = engine.check_live(specs, None)
     return _finish_live(args, loaded, config, engine, result, notifications, hard_error)
