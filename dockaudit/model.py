@@ -12,12 +12,42 @@ cannot see; `known()` is the test to use.
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import FunctionType
 from typing import Any, TypeVar
 
+from dockaudit import _model_code
+
 T = TypeVar("T")
+
+# @dataclass writes the source of each class's __init__, __repr__, __eq__, __hash__,
+# __setattr__ and __delattr__ and compiles it with exec(): on Python 3.11 that is most
+# of the time this module takes to import, at every start of dockaudit. _model_code holds
+# those sources compiled once, into its .pyc (tools/gen_model_code.py writes it). While
+# the classes below are defined, dataclasses' exec takes the compiled code of a source
+# found there and compiles any other source as before: a stale table costs time only.
+_NOT_SET = object()
+_saved_exec = vars(dataclasses).get("exec", _NOT_SET)
+_plain_exec = builtins.exec if _saved_exec is _NOT_SET else _saved_exec
+
+
+def _precompiled_exec(source: Any, *args: Any, **kwargs: Any) -> Any:
+    code = _model_code.CODES.get(source) if isinstance(source, str) and not kwargs else None
+    if code is None or len(args) != 2:
+        return _plain_exec(source, *args, **kwargs)
+    globals_, locals_ = args
+    if type(globals_) is not dict or type(locals_) is not dict or "__builtins__" not in globals_:
+        return _plain_exec(source, *args, **kwargs)
+    # What exec() of the source, a single plain `def __create_fn__(...)`, does.
+    locals_[code.co_name] = FunctionType(code, globals_)
+    return None
+
+
+dataclasses.exec = _precompiled_exec  # type: ignore[attr-defined]
 
 
 class _Unknown:
@@ -518,3 +548,10 @@ class Finding:
             self.rule_id,
             self.message,
         )
+
+
+# The classes are defined: dataclasses gets its own exec back.
+if _saved_exec is _NOT_SET:
+    del dataclasses.exec  # type: ignore[attr-defined]
+else:
+    dataclasses.exec = _saved_exec  # type: ignore[attr-defined]
