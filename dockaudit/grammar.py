@@ -23,7 +23,6 @@ It never raises: any invocation gives a `DockerCommand`.
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -188,6 +187,7 @@ def _span(first: Location, last: Location) -> Location:
 
 
 def _closest(name: str, candidates: list[str]) -> str | None:
+    import difflib
     match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     return match[0] if match else None
 

@@ -19,10 +19,8 @@ seen.
 from __future__ import annotations
 
 import csv
-import ipaddress
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from dockaudit.model import (
@@ -302,6 +300,7 @@ def parse_int(text: str, bits: int = 64, signed: bool = True) -> int:
 
 def parse_nano_cpus(text: str) -> int:
     """``--cpus``: a rational number of CPUs, times 1e9."""
+    from fractions import Fraction
     try:
         value = Fraction(text.strip())
     except (ValueError, ZeroDivisionError):
@@ -321,6 +320,7 @@ _DURATION = re.compile(r"(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)")
 
 def parse_duration(text: str) -> int:
     """A Go ``time.ParseDuration`` in nanoseconds (``1m30s`` -> 90000000000)."""
+    from fractions import Fraction
     body = text
     sign = 1
     if body[:1] in "+-":
@@ -368,6 +368,7 @@ def _split_proto(text: str) -> tuple[str, str]:
 
 
 def _check_ip(text: str) -> str:
+    import ipaddress
     raw = text
     if raw.startswith("["):
         if not raw.endswith("]"):
@@ -936,6 +937,7 @@ def parse_signal(text: str) -> str:
 
 
 def check_ip(text: str, version: int | None = None) -> str:
+    import ipaddress
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
@@ -958,6 +960,7 @@ def check_mac(text: str) -> str:
 
 def parse_add_host(text: str) -> str:
     """``--add-host`` as the client stores it: ``HOST:IP`` (``=`` accepted, brackets stripped)."""
+    import ipaddress
     if "=" in text:
         host, _, ip = text.partition("=")
     else:

@@ -8,7 +8,6 @@ read may have removed anything.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -773,6 +772,7 @@ class NetworkCreateInvalid(Rule):
     def _inside(
         self, command: DockerCommand, flag: str, subnets: list[Any], *, parse_range: bool
     ) -> Iterator[Violation]:
+        import ipaddress
         has_subnet = bool(command.all("--subnet"))
         for use in command.all(flag):
             value = option_value(use)
@@ -810,6 +810,7 @@ class NetworkCreateInvalid(Rule):
 
 def parse_subnet(value: str) -> tuple[Any, str | None]:
     """The network of a ``--subnet`` value and what is wrong with it, if anything."""
+    import ipaddress
     if "/" not in value:
         return None, "not a CIDR (address/prefix length)"
     try:
