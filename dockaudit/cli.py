@@ -233,18 +233,23 @@ def _status_spinner(label: str):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from dockaudit.api import read_script
-    from dockaudit.config import ConfigError, ConfigFinder
+    from dockaudit.config import Config, ConfigError, ConfigFinder
     from dockaudit.engine import Engine, at_or_above
     from dockaudit.report import Notification, Report
 
     loaded = _loaded_rules()
     try:
         finder = ConfigFinder(loaded.rules, args.config)
-        base_config = finder.for_path(args.paths[0] if args.paths and args.paths[0] != "-" else None)
-    except ConfigError as exc:
+    except ConfigError as exc:  # the --config file itself is wrong: nothing can be checked
         _error(str(exc))
         return EXIT_ERROR
+    try:
+        base_config = finder.for_path(args.paths[0] if args.paths[0] != "-" else None)
+    except ConfigError:
+        base_config = Config()  # reported below, with the files it applies to
 
     inputs = collect(args.paths)
     notifications = [Notification(path, message, level) for path, message, level in inputs.notes]
@@ -260,13 +265,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             bar[0].advance(bar[1])
         try:
             config = finder.for_path(path)
-        except ConfigError as exc:
-            _error(str(exc))
-            return EXIT_ERROR
-        if args.no_inline_ignores and config.inline_ignores:
-            from dataclasses import replace
-
-            config = replace(config, inline_ignores=False)
+        except ConfigError as exc:  # a broken config below one folder: the other files go on
+            notifications.append(Notification(path, f"not checked: {exc}", "error"))
+            hard_error = True
+            continue
         if path != "-" and config.excludes(path):
             continue
         source = read_source(path)
@@ -277,9 +279,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             continue
         if source.warning:
             notifications.append(Notification(shown, source.warning, "warning"))
-        engine = engines.get(id(config))
+        engine = engines.get(id(config))  # the finder caches configs: one engine each
         if engine is None:
-            engine = engines[id(config)] = Engine(loaded.rules, config, today=_today(args))
+            effective = replace(config, inline_ignores=False) if args.no_inline_ignores else config
+            engine = engines[id(config)] = Engine(loaded.rules, effective, today=_today())
             enabled_rules.update({r.id: type(r) for r in engine.rules})
         try:
             script = read_script(source.text, shown, kind=args.kind)
@@ -311,14 +314,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     except UsageError as exc:
         _error(str(exc))
         return EXIT_ERROR
-    if not args.paths:
-        return EXIT_ERROR
     if hard_error or internal_errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if at_or_above(findings, fail_on) else EXIT_OK
 
 
-def _today(args: argparse.Namespace) -> dt.date | None:
+def _today() -> dt.date | None:
     value = os.environ.get("DOCKAUDIT_TODAY")
     if value:
         try:
@@ -444,7 +445,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     specs, errors = _inspect_specs(args.paths)
     notifications = [Notification(path, message, "error") for path, message in errors]
     hard_error = bool(errors)
-    engine = Engine(loaded.rules, config, today=_today(args))
+    engine = Engine(loaded.rules, config, today=_today())
     result = engine.check_live(specs, None)
     return _finish_live(args, loaded, config, engine, result, notifications, hard_error)
 
@@ -489,7 +490,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     if status:
         status.stop()
-    engine = Engine(loaded.rules, config, today=_today(args))
+    engine = Engine(loaded.rules, config, today=_today())
     result = engine.check_live(live.specs, live.host)
     notifications = [Notification("", note, "warning") for note in live.notes]
     return _finish_live(args, loaded, config, engine, result, notifications, False)

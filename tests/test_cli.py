@@ -129,13 +129,30 @@ def test_directory_scan_picks_shell_and_markdown(tmp_path: Path) -> None:
     assert paths == {"bin/deploy", "README.md"}
 
 
-def test_config_error_exits_2_with_a_message(tmp_path: Path) -> None:
+def test_config_error_exits_2_with_a_message_and_keeps_other_results(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    (tmp_path / ".dockaudit.yaml").write_text("rules:\n  DA101:\n    enabeld: false\n")
-    (tmp_path / "x.sh").write_text("docker run -d nginx:1.25\n")
-    result = run("check", str(tmp_path / "x.sh"))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / ".dockaudit.yaml").write_text("rules:\n  DA101:\n    enabeld: false\n")
+    (broken / "x.sh").write_text("docker run -d nginx:1.25\n")
+    (tmp_path / "ok.sh").write_text("docker run --rm --privileged alpine:3.19 true\n")
+    result = run("check", "--format", "json", str(broken / "x.sh"), str(tmp_path / "ok.sh"))
     assert result.returncode == 2
-    assert "rules.DA101: unknown key 'enabeld'" in result.stderr
+    envelope = json.loads(result.stdout)
+    [note] = envelope["notifications"]
+    assert note["path"] == str(broken / "x.sh") and note["level"] == "error"
+    assert "rules.DA101: unknown key 'enabeld'" in note["message"]
+    assert {f["path"] for f in envelope["findings"]} == {str(tmp_path / "ok.sh")}
+    assert "Traceback" not in result.stderr
+
+
+def test_explicit_config_error_stops_the_run(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("profile: paranoid\n")
+    (tmp_path / "x.sh").write_text("docker run -d nginx:1.25\n")
+    result = run("check", "--config", str(config), str(tmp_path / "x.sh"))
+    assert result.returncode == 2
+    assert "profile must be one of default, strict" in result.stderr
     assert "Traceback" not in result.stderr
 
 
