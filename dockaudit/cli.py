@@ -166,7 +166,7 @@ def emit(report, fmt: str, output_file: str | None, formatters: dict | None = No
         width = None
         if output_file is None and sys.stdout.isatty():
             width = os.get_terminal_size(sys.stdout.fileno()).columns
-        out = render_text(report, color=_use_color(output_file), width=width or 100)
+        out = render_text(report, color=_use_color(output_file), width=width)
     else:
         if fmt not in FORMATTERS:
             raise UsageError(f"unknown format {fmt!r} (known: {', '.join(sorted(FORMATTERS))})")

@@ -242,13 +242,13 @@ class LogOptInvalid(Rule):
             if driver == "none":
                 yield Violation(
                     f"--log-opt {key} with --log-driver none: the none driver takes no options",
-                    use.flag.loc,
+                    use.loc,
                     "remove the --log-opt, or choose a driver that logs",
                 )
             elif key not in accepted and key not in COMMON_LOG_OPTS:
                 yield Violation(
                     f"--log-opt {key} is not an option of {driver_flag}: docker run fails",
-                    use.flag.loc,
+                    use.loc,
                     f"use the options of the {driver} driver ({', '.join(sorted(accepted)) or 'none'})",
                 )
         buffer_use = keys.get("max-buffer-size")
@@ -258,7 +258,7 @@ class LogOptInvalid(Rule):
             if mode is not None and mode != "non-blocking":
                 yield Violation(
                     "--log-opt max-buffer-size needs --log-opt mode=non-blocking: docker run fails",
-                    buffer_use.flag.loc,
+                    buffer_use.loc,
                     "add --log-opt mode=non-blocking, or drop max-buffer-size",
                 )
         if command.incomplete or not readable:
@@ -267,7 +267,7 @@ class LogOptInvalid(Rule):
             if required not in keys:
                 yield Violation(
                     f"{driver_flag} needs --log-opt {required}: docker run fails without it",
-                    driver_use.flag.loc if driver_use is not None else None,
+                    driver_use.loc if driver_use is not None else None,
                     f"add --log-opt {required}=…",
                 )
 

@@ -640,7 +640,7 @@ class ExecPrivileged(Rule):
             assert use is not None
             yield Violation(
                 "docker exec --privileged runs the command with every capability",
-                use.flag.loc,
+                use.loc,
                 "drop --privileged from docker exec",
             )
         user = command.option("--user")

@@ -223,7 +223,7 @@ class DuplicateName(Rule):
                     yield Violation(
                         f'--name {name}: a container named "{name}" was already created on line '
                         f"{_line_of(earlier.command)} and not removed since, so this command fails",
-                        use.flag.loc if use is not None else entry.spec.where("name"),
+                        use.loc if use is not None else entry.spec.where("name"),
                         f"remove the first one before (docker rm -f {name}) or use another name",
                     )
             ledger.apply(entry)
@@ -243,16 +243,16 @@ def container_references(command: DockerCommand) -> Iterator[tuple[str, str, Loc
         for use in command.all("--link"):
             value = option_value(use)
             if value:
-                yield "--link", value.split(":", 1)[0].lstrip("/"), use.flag.loc
+                yield "--link", value.split(":", 1)[0].lstrip("/"), use.loc
         for use in command.all("--volumes-from"):
             value = option_value(use)
             if value:
-                yield "--volumes-from", value.split(":", 1)[0], use.flag.loc
+                yield "--volumes-from", value.split(":", 1)[0], use.loc
         for flag in ("--network", "--pid", "--ipc"):
             for use in command.all(flag):
                 value = option_value(use)
                 if value and value.startswith("container:"):
-                    yield f"{flag} container:", value.split(":", 1)[1], use.flag.loc
+                    yield f"{flag} container:", value.split(":", 1)[1], use.loc
     elif sub in ALL_OPERANDS_CONTAINERS or sub in FIRST_OPERAND_CONTAINER:
         operands = command.operands if sub in ALL_OPERANDS_CONTAINERS else command.operands[:1]
         for word in operands:
@@ -329,7 +329,7 @@ def network_references(command: DockerCommand) -> Iterator[tuple[str, str, Locat
         for use in command.all("--network"):
             value = option_value(use)
             if value and ":" not in value and value not in SPECIAL_NETWORKS:
-                yield "--network", value, use.flag.loc
+                yield "--network", value, use.loc
     elif command.subcommand in (("network", "connect"), ("network", "disconnect")) and command.operands:
         word = command.operands[0]
         value = word_value(word)
@@ -660,7 +660,7 @@ class RemovesVolumes(Rule):
                 if use is not None:
                     yield Violation(
                         "docker system prune --volumes deletes every unused volume on the host, with its data",
-                        use.flag.loc,
+                        use.loc,
                         "drop --volumes; remove the script's own volumes by name",
                     )
             elif sub == REMOVES:
@@ -686,7 +686,7 @@ class RemovesVolumes(Rule):
             yield Violation(
                 f"docker rm {use.spelled} {name} deletes the anonymous volume holding the data of "
                 f"{tracked.spec.image.raw} ({', '.join(missing)})",
-                use.flag.loc,
+                use.loc,
                 "drop -v, and give the container a named volume for its data",
             )
 
@@ -744,7 +744,7 @@ class NetworkCreateInvalid(Rule):
                     continue
                 subnet, problem = parse_subnet(value)
                 if problem:
-                    yield Violation(f"--subnet {value}: {problem}", use.flag.loc, _subnet_fix(value, subnet))
+                    yield Violation(f"--subnet {value}: {problem}", use.loc, _subnet_fix(value, subnet))
                 if subnet is None:
                     continue
                 for other_name, others in created.items():
@@ -753,14 +753,14 @@ class NetworkCreateInvalid(Rule):
                             yield Violation(
                                 f'--subnet {value} overlaps {other} of network "{other_name}" '
                                 f"(line {line}): the engine refuses overlapping pools",
-                                use.flag.loc,
+                                use.loc,
                                 "choose a subnet that does not overlap the other networks",
                             )
                 for other in subnets:
                     if other.version == subnet.version and other.overlaps(subnet):
                         yield Violation(
                             f"--subnet {value} overlaps --subnet {other} of the same network",
-                            use.flag.loc,
+                            use.loc,
                             "give each subnet its own address range",
                         )
                 subnets.append(subnet)
@@ -785,12 +785,12 @@ class NetworkCreateInvalid(Rule):
                     item = ipaddress.ip_address(value)
             except ValueError:
                 kind = "CIDR" if parse_range else "IP address"
-                yield Violation(f"{flag} {value} is not a valid {kind}", use.flag.loc, f"give a valid {kind}")
+                yield Violation(f"{flag} {value} is not a valid {kind}", use.loc, f"give a valid {kind}")
                 continue
             if not has_subnet:
                 yield Violation(
                     f"{flag} {value} without --subnet: the engine needs a subnet to put it in",
-                    use.flag.loc,
+                    use.loc,
                     f"add a --subnet that contains {value}",
                 )
                 continue
@@ -803,7 +803,7 @@ class NetworkCreateInvalid(Rule):
             if not inside:
                 yield Violation(
                     f"{flag} {value} is outside --subnet {', '.join(str(s) for s in subnets)}",
-                    use.flag.loc,
+                    use.loc,
                     f"choose a {flag.lstrip('-')} inside the subnet",
                 )
 

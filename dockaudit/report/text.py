@@ -19,19 +19,20 @@ STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: 
 
 
 def render(report: Report) -> str:
-    return render_text(report, color=False, width=100)
+    return render_text(report, color=False)
 
 
 def render_text(report: Report, *, color: bool, width: int | None = None) -> str:
+    """The report for a terminal *width* columns wide; None: a file or pipe, lines not wrapped."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
         force_terminal=color,
         no_color=not color,
         color_system="standard" if color else None,
-        width=width or 100,
+        width=width or 100,  # the summary table's width when not on a terminal
         highlight=False,
-        soft_wrap=False,
+        soft_wrap=width is None,
     )
     write_report(console, report)
     return buffer.getvalue()
