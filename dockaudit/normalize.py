@@ -1197,6 +1197,7 @@ class _SpecBuilder:
         self.fields: dict[str, Any] = {}
         self.locations: dict[str, Location] = {}
         self.incomplete = cmd.incomplete
+        self.given = frozenset(use.name for use in cmd.options)  # most fields are never set
 
     def set(self, field: str, value: Any, loc: Location | None) -> None:
         self.fields[field] = value
@@ -1213,6 +1214,8 @@ class _SpecBuilder:
         self.locations[field] = use.loc
 
     def values(self, name: str) -> list[tuple[OptionUse, Template]]:
+        if name not in self.given:
+            return []
         from dockaudit.grammar import option_values  # the table lives with the grammar
 
         return option_values(self.cmd, name)
