@@ -19,7 +19,7 @@ from dockaudit.engine import Engine
 from dockaudit.model import Finding, Location, Script, ScriptCommand
 from dockaudit.plugins import LoadedRules, load_rules
 
-MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx", ".rst", ".txt"}
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
 SHELL_SUFFIXES = {".sh", ".bash", ".ksh", ".zsh", ".dash", ".bats", ".ash", ".mksh", ".command"}
 
 
@@ -28,7 +28,7 @@ def guess_kind(path: str, text: str) -> str:
     suffix = PurePath(path).suffix.lower()
     if suffix in SHELL_SUFFIXES:
         return "shell"
-    if suffix in {".md", ".markdown", ".mdown", ".mkd", ".mdx"}:
+    if suffix in MARKDOWN_SUFFIXES:
         return "markdown"
     if text.startswith("#!"):
         return "shell"

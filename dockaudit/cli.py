@@ -63,7 +63,9 @@ def _is_shell_file(path: Path) -> bool:
 
 
 def _is_markdown_file(path: Path) -> bool:
-    return path.suffix.lower() in {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
+    from dockaudit.api import MARKDOWN_SUFFIXES
+
+    return path.suffix.lower() in MARKDOWN_SUFFIXES
 
 
 def _walk_error(inputs: Inputs, given: str):

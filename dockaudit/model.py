@@ -18,11 +18,9 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import FunctionType
-from typing import Any, TypeVar
+from typing import Any
 
 from dockaudit import _model_code
-
-T = TypeVar("T")
 
 # @dataclass writes the source of each class's __init__, __repr__, __eq__, __hash__,
 # __setattr__ and __delattr__ and compiles it with exec(): on Python 3.11 that is most

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import inspect as _inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar, Iterable, Mapping
 
 from dockaudit.model import (
     ContainerSpec,
@@ -163,4 +163,3 @@ def _section_code(doc: str, heading: str) -> str | None:
 
 
 RuleClass = type[Rule]
-RuleFactory = Callable[[], Iterable[RuleClass]]

@@ -63,10 +63,6 @@ def stateful_data_dirs(
     return tuple(dirs)
 
 
-def is_stateful(image: ImageRef | Any, extra: Mapping[str, Sequence[str]] | None = None) -> bool:
-    return stateful_data_dirs(image, extra) is not None
-
-
 def _minio_dirs(command: Sequence[str | Any]) -> tuple[str, ...] | None:
     """The local directories of ``[minio] server DIR…`` (flags and URLs skipped)."""
     words = list(command)
