@@ -140,23 +140,20 @@ class Engine:
                 found.append(self._finding(rule, v, None, basis=_basis_for(v.loc, bases)))
 
         result.findings = self._apply_inline(script, found) if self.config.inline_ignores else found
-        if not self.config.inline_ignores:
-            result.findings.sort(key=Finding.sort_key)
+        result.findings.sort(key=Finding.sort_key)
         return result
 
     def _apply_inline(self, script: Script, findings: list[Finding]) -> list[Finding]:
-        used: set[int] = set()
         out: list[Finding] = []
         for finding in findings:
             index = _matching_suppression(script.suppressions, finding)
             if index is None:
                 out.append(finding)
-                continue
-            used.add(index)
-            out.append(_suppressed(finding, script.suppressions[index].reason or "inline ignore"))
+            else:
+                out.append(_suppressed(finding, script.suppressions[index].reason or "inline ignore"))
         unused_rule = self.all_rules.get(UNUSED_SUPPRESSION)
         if unused_rule is not None and self.config.is_enabled(unused_rule):
-            for index, suppression in enumerate(script.suppressions):
+            for suppression in script.suppressions:
                 unused_ids = sorted(
                     rule_id
                     for rule_id in suppression.rule_ids
@@ -165,8 +162,6 @@ class Engine:
                         for f in out
                     )
                 )
-                if index in used and not unused_ids:
-                    continue
                 for rule_id in unused_ids:
                     why = (
                         f"{rule_id} is not a known rule"
@@ -191,7 +186,6 @@ class Engine:
                         loc,
                     )
                 )
-        out.sort(key=Finding.sort_key)
         return out
 
     # --- live ---
