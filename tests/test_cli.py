@@ -6,21 +6,24 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "fixtures" / "examples"
-DOCKAUDIT = shutil.which("dockaudit")
+# The console script of the environment running the tests, never another one found on PATH:
+# with a PATH of system folders only there may be no dockaudit (nor python) at all.
+_SCRIPT = Path(sys.executable).with_name("dockaudit")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "dockaudit.cli"]
 
 
 def run(*args: str, stdin: str | None = None, cwd: Path | None = None, env: dict | None = None):
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     full_env.pop("GITHUB_ACTIONS", None)
-    command = [DOCKAUDIT] if DOCKAUDIT else ["python", "-m", "dockaudit.cli"]
     return subprocess.run(
-        [*command, *args],
+        [*COMMAND, *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -210,3 +213,14 @@ def test_tutorial_notes_typo_is_da002(shared: Path) -> None:
     assert "--cpuset-cpus" in typo[0]["fix"] or "--cpuset-cpus" in typo[0]["message"]
     line = notes.read_text(encoding="utf-8").splitlines()[typo[0]["line"] - 1]
     assert line[typo[0]["column"] - 1 :].startswith("--cpuset-cpus-1")
+
+
+def test_no_foreign_dockaudit_on_path() -> None:
+    """The suite runs with no dockaudit on PATH but the one under test (tools/test.sh sees to it)."""
+    found = shutil.which("dockaudit")
+    if found is None:
+        return
+    assert Path(found).resolve() == _SCRIPT.resolve(), (
+        f"{found} is on PATH but the tests run {sys.executable}: a subprocess could run another "
+        "installation; run the suite through tools/test.sh")
+
