@@ -2,8 +2,8 @@
 
 `extract_shell` returns every invocation of the container CLI in a script —
 behind ``sudo``, ``env``, ``exec``, ``time``, ``nohup`` …, inside ``$(…)`` and
-backticks, in strings run by ``bash -c``, ``sh -c``, ``su -c``, ``eval`` and
-``ssh host '…'``, in heredocs fed to a shell or ssh, and through variables
+backticks, in strings run by ``bash -c``, ``sh -c``, ``su -c``, ``eval``,
+``trap`` and ``ssh host '…'``, in heredocs fed to a shell or ssh, and through variables
 (``$DOCKER run``) — as `Invocation`s whose words keep the file's line and
 column. Docker options are not interpreted here: the grammar does that.
 
@@ -553,6 +553,11 @@ class ScriptReader:
                 self.ssh_string(view, command, words, k, nesting)
             elif name == "eval":
                 self.code_words(view, command.words[item.index + 1 :], "sh-c", nesting)
+            elif name == "trap":
+                # trap ACTION SIGNAL…: the action is code the shell runs later (cleanup on EXIT)
+                action = command.words[item.index + 1 : item.index + 2]
+                if action and not view.text[action[0].start : action[0].end].startswith("-"):
+                    self.code_words(view, action, "trap", nesting)
             elif name == "su":
                 self.su_string(view, words, k, nesting)
             return
