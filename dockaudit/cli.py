@@ -360,6 +360,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 command = entry.command
                 data = {
                     "location": f"{command.loc.path}:{command.loc.line}:{command.loc.column}",
+                    "purpose": {"verdict": script.purpose, "why": script.purpose_why},
                     "command": " ".join(part for part in command.subcommand),
                     "program": command.invocation.program,
                     "incomplete": command.incomplete,

@@ -12,7 +12,7 @@ would reject becomes a `UsageProblem`:
 - DA003 a missing or malformed value, an invalid image reference;
 - DA004 docker options after the image (they become the container command);
 - DA005 options the engine refuses together;
-- DA006 deprecated options; DA007 ``-t`` (whether it matters is the rule's call).
+- DA006 deprecated options.
 
 Only Docker's grammar is exact: under podman and nerdctl an unknown option is
 not an error (their extra flags are many), and value checks that differ
@@ -679,13 +679,6 @@ def _check(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None
         if spec.deprecated and parser.exact:
             parser.problem("DA006", spec.deprecated, use.flag.loc,
                            f"remove {use.spelled}" if use.spelled.startswith("--") else None)
-        if use.name == "--tty" and (use.value_text is None or use.value_text in N._TRUE):
-            shown = "-t" if use.spelled == "-t" else (
-                "--tty" if use.spelled.startswith("--") else f"-t in {use.spelled}")
-            parser.problem("DA007", f"{shown} allocates a pseudo-terminal: where no terminal is "
-                           "attached (CI, cron, a pipe) docker fails with \"the input device is "
-                           "not a TTY\"", use.flag.loc,
-                           "drop -t in scripts (keep -i to pass standard input)")
         if use.value is None or spec.kind == "bool" and use.value_text is None:
             continue
         text = use.value_text

@@ -175,6 +175,7 @@ class PortAllInterfaces(Rule):
     id = "DA403"
     name = "port-all-interfaces"
     severity = Severity.WARNING
+    services_only_in = frozenset({"doc", "dev"})
     sources = BOTH
     cis = "5.14"
     theme = THEME
@@ -359,6 +360,7 @@ class HostNetwork(Rule):
     id = "DA406"
     name = "host-network"
     severity = Severity.WARNING
+    profile = "cis"  # host networking is a deliberate choice, not a mistake to fix
     sources = BOTH
     cis = "5.10"
     theme = THEME
@@ -395,6 +397,7 @@ class DefaultBridge(Rule):
     id = "DA407"
     name = "default-bridge"
     severity = Severity.INFO
+    profile = "cis"
     sources = BOTH
     cis = "5.30"
     theme = THEME
@@ -442,6 +445,7 @@ class RandomHostPort(Rule):
     id = "DA408"
     name = "random-host-port"
     severity = Severity.INFO
+    purposes = frozenset({"deploy"})  # tests and examples want a free port
     sources = BOTH
     theme = THEME
 

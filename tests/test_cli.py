@@ -124,7 +124,7 @@ def test_directory_scan_picks_shell_and_markdown(tmp_path: Path) -> None:
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "deploy").write_text("#!/usr/bin/env bash\ndocker run --privileged -d nginx:1.25\n")
     (tmp_path / "notes.txt").write_text("docker run --privileged -d nginx:1.25\n")
-    (tmp_path / "README.md").write_text("```sh\ndocker run --privileged -d nginx:1.25\n```\n")
+    (tmp_path / "README.md").write_text("```sh\ndocker run --privileged -d --restart always nginx:1.25\n```\n")
     (tmp_path / "app.py").write_text("docker run --privileged -d nginx:1.25\n")
     (tmp_path / "loop").symlink_to(tmp_path)  # a symlink loop must not hang the scan
     result = run("check", "--format", "json", str(tmp_path))
@@ -155,7 +155,7 @@ def test_explicit_config_error_stops_the_run(tmp_path: Path) -> None:
     (tmp_path / "x.sh").write_text("docker run -d nginx:1.25\n")
     result = run("check", "--config", str(config), str(tmp_path / "x.sh"))
     assert result.returncode == 2
-    assert "profile must be one of default, strict" in result.stderr
+    assert "profile must be one of default, cis, strict" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -46,7 +46,7 @@ def test_per_rule_settings() -> None:
         ({"rules": {"DA101": {"enabeld": True}}}, "x.yaml: rules.DA101: unknown key 'enabeld'"),
         ({"rules": {"DA101": {"enabled": "yes"}}}, "rules.DA101.enabled: expected true or false"),
         ({"rules": {"DA101": {"severity": "fatal"}}}, "rules.DA101.severity: unknown severity 'fatal'"),
-        ({"profile": "paranoid"}, "profile must be one of default, strict"),
+        ({"profile": "paranoid"}, "profile must be one of default, cis, strict"),
         ({"fail-on": "sometimes"}, "fail-on must be one of"),
         ({"exclude": [1, 2]}, "exclude must be a list of path patterns"),
         ([1, 2], "the configuration must be a mapping"),
