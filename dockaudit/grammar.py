@@ -729,12 +729,23 @@ def _check_image(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -
     image = cmd.operands[0]
     if image.is_known:
         error = N.image_ref_error(image.value)
+        dash = image.value[:1]
+        if error is not None and dash in _DASHES:
+            # "–name C8O" pasted from a word processor: the CLI takes it for the image
+            parser.problem("DA003", f"\"{image.value}\" starts with {_DASHES[dash]}, not \"-\": docker "
+                           "takes it for the image name and the rest for the command",
+                           image.loc, f"type the option with ASCII hyphens: --{image.value.lstrip(''.join(_DASHES))}")
+            return
         if error is not None:
             parser.problem("DA003", f"invalid image reference \"{image.value}\": {error}",
                            image.loc, "use a lower-case name such as registry/namespace/app:tag")
             return
     if len(cmd.operands) > 1 and cmd.option("--entrypoint") is None:
         _options_after_image(cmd, grammar, parser)
+
+
+_DASHES = {"\u2013": "an en dash (\u2013)", "\u2014": "an em dash (\u2014)", "\u2212": "a minus sign (\u2212)",
+           "\u2010": "a Unicode hyphen (\u2010)", "\u2011": "a non-breaking hyphen (\u2011)"}
 
 
 def _followed_by_option(cmd: DockerCommand, grammar: CommandGrammar, index: int) -> bool:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from dockaudit.model import ContainerSpec, DockerCommand, Severity, Source, known
+from dockaudit.model import ContainerSpec, DockerCommand, Location, Severity, Source, known
 from dockaudit.rulebase import BOTH, STATIC, Option, Rule, RuleContext, Violation
 from dockaudit_rules._common import option
 
@@ -339,14 +339,16 @@ class HostNamespace(_HostNamespaceRule):
         return self._consequences[flag]
 
 
-def _security_opt_hits(spec: ContainerSpec, wanted: Mapping[tuple[str, str], str]) -> list[str]:
-    found: list[str] = []
-    for item in spec.security_opt:
+def _security_opt_hits(spec: ContainerSpec, wanted: Mapping[tuple[str, str], str]
+                       ) -> list[tuple[str, Location | None]]:
+    """The ``--security-opt`` values in *wanted*, each with the location of its own word."""
+    found: list[tuple[str, Location | None]] = []
+    for index, item in enumerate(spec.security_opt):
         if not known(item):
             continue
         key, _, value = _split_opt(item)
         if (key.strip().lower(), value.strip().lower()) in wanted:
-            found.append(item)
+            found.append((item, spec.where(f"security_opt[{index}]")))
     return found
 
 
@@ -378,10 +380,10 @@ class SeccompDisabled(Rule):
     theme = THEME
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
-        for item in _security_opt_hits(spec, {("seccomp", "unconfined"): ""}):
+        for item, where in _security_opt_hits(spec, {("seccomp", "unconfined"): ""}):
             yield Violation(
                 f"--security-opt {item} turns off the seccomp filter: every system call is allowed",
-                spec.where("security_opt"),
+                where,
                 "keep the default profile, or pass a custom one that allows only the extra calls needed",
             )
 
@@ -420,11 +422,11 @@ class MacDisabled(Rule):
     }
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
-        for item in _security_opt_hits(spec, self._what):
+        for item, where in _security_opt_hits(spec, self._what):
             key, _, value = _split_opt(item)
             yield Violation(
                 f"--security-opt {item} {self._what[(key.strip().lower(), value.strip().lower())]}",
-                spec.where("security_opt"),
+                where,
                 f"remove --security-opt {item}; write a profile that allows what the program needs",
             )
 

@@ -224,3 +224,22 @@ def test_no_foreign_dockaudit_on_path() -> None:
         f"{found} is on PATH but the tests run {sys.executable}: a subprocess could run another "
         "installation; run the suite through tools/test.sh")
 
+
+
+def test_show_into_a_pipe_cuts_no_path(tmp_path: Path) -> None:
+    deep = tmp_path / ("a-rather-long-directory-name-" * 4) / "deploy.sh"
+    deep.parent.mkdir(parents=True)
+    deep.write_text("docker run -d --restart always --name web nginx:1.25\n")
+    result = run("show", str(deep))
+    assert result.returncode == 0, result.stderr
+    assert f"{deep}:1:1" in result.stdout and "\u2026" not in result.stdout
+
+
+def test_show_says_what_the_file_and_each_container_are_for(tmp_path: Path) -> None:
+    script = tmp_path / "test" / "run.sh"
+    script.parent.mkdir()
+    script.write_text('cid="$(docker run -d postgres:16)"\ntrap "docker rm -vf $cid" EXIT\n')
+    [first, _rm] = json.loads(run("show", "--format", "json", str(script)).stdout)
+    assert first["purpose"]["verdict"] == "ci-test"
+    assert first["spec"]["lifecycle"] == {"verdict": "temporary",
+                                          "why": "the same file stops or removes it again"}

@@ -406,6 +406,12 @@ def test_seccomp_colon_fix_names_the_new_spelling() -> None:
     assert problem.fix == "--security-opt seccomp=unconfined"
 
 
+def test_en_dash_option_says_what_happened() -> None:
+    (problem,) = [p for p in parse("docker run -d \u2013name C8O -p 80:80 myorg/app:1").problems
+                  if p.rule_id == "DA003"]
+    assert "en dash" in problem.message and problem.fix.endswith("--name")
+
+
 @pytest.mark.parametrize("command", ["docker run -it alpine:3.19 sh", "docker exec -t web ls"])
 def test_tty_is_not_a_usage_problem(command: str) -> None:
     """Whether -t matters depends on -i, -d and the file: the DA007 rule decides, not the grammar."""

@@ -705,6 +705,8 @@ class ScriptReader:
 
     def emit(self, view: View, words: _LazyWords, k: int, tool: str, context: str) -> None:
         words.expand_all()
+        if k + 1 >= len(words.items) and words.items[k].value is UNKNOWN:
+            return  # `eval "$DOCKER_CMD"`: a variable named like the tool, and nothing to read
         program = self.word(view, words.items[k])
         rest = tuple(self.word(view, item) for item in words.items[k + 1 :])
         last = rest[-1].loc if rest else program.loc
