@@ -565,8 +565,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         meta.append("**applies to:** long-running containers only")
     if not rule.enabled_by_default:
         meta.append("**off by default** (enable it in `.dockaudit.yaml` or with `profile: strict`)")
+    elif rule.profile != "default":
+        meta.append(f"**profile:** {rule.profile}")
     options = "".join(f"\n- `{name}` (default `{opt.default!r}`): {opt.help}" for name, opt in rule.options.items())
-    body = header + " · ".join(meta) + "\n\n" + rule.doc() + (f"\n\n**Options**{options}" if options else "")
+    silent = "".join(f"\n- {line}" for line in rule.stays_silent())
+    body = (header + " · ".join(meta) + "\n\n" + rule.doc() + f"\n\n**When it stays silent**{silent}"
+            + (f"\n\n**Options**{options}" if options else ""))
     Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, width=100).print(Markdown(body))
     return EXIT_OK
 

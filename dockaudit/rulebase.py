@@ -161,6 +161,34 @@ class Rule:
         return _section_code(cls.doc(), "Anti-pattern"), _section_code(cls.doc(), "Best practice")
 
     @classmethod
+    def stays_silent(cls) -> list[str]:
+        """When the rule says nothing, from its declarations (for explain and the docs).
+
+        A docstring paragraph that starts with **Stays silent** adds the rule's own cases.
+        """
+        names = {"deploy": "deploy scripts", "ci-test": "tests and CI", "build": "build scripts",
+                 "dev": "a developer's own shell set-up (dotfiles, shell functions)",
+                 "doc": "Markdown and other documentation"}
+        lines = ["on a value it cannot see (`$VAR`, `${X:-…}`, `$(…)`): an unknown value is never a "
+                 "violation"]
+        profile = "strict" if not cls.enabled_by_default else cls.profile
+        if profile != "default":
+            lines.append(f"unless the `{profile}` profile (or the rule's own `enabled: true`) turns it on")
+        silent_in = [names[p] for p in PURPOSES if p not in cls.purposes]
+        if silent_in:
+            lines.append("under the default profile, in " + ", ".join(silent_in))
+        if cls.service_only:
+            lines.append("on containers that are not kept running: under the default profile a "
+                         "container needs a restart policy (every live container counts); under cis and "
+                         "strict, one started in the background counts unless the file ends it (`--rm`, "
+                         "removed later, a one-shot command)")
+        elif cls.services_only_in:
+            where = ", ".join(names[p] for p in PURPOSES if p in cls.services_only_in)
+            lines.append(f"under the default profile, in {where}, on containers not kept running "
+                         "(an example run is not a deployment)")
+        return lines
+
+    @classmethod
     def implements(cls, method: str) -> bool:
         return getattr(cls, method) is not getattr(Rule, method)
 

@@ -106,3 +106,20 @@ def test_rule_fires_on_its_own_anti_pattern_only(rule_id: str) -> None:
     assert fired, f"{rule_id} does not fire on its Anti-pattern example:\n{bad}"
     quiet = [f for f in check_text(good, "example.sh", config=config) if f.rule_id == rule_id]
     assert not quiet, f"{rule_id} fires on its Best practice example: {[f.message for f in quiet]}"
+
+
+def test_cis_never_reports_less_than_the_default_profile() -> None:
+    """The peer comparisons run under cis: it must keep everything the default profile says."""
+    for param in _load_cases():
+        _rule_id, case = param.values
+        if "config" in case:
+            continue
+        text, path = (case["markdown"], "case.md") if "markdown" in case else (case["script"], "case.sh")
+        path = case.get("path", path)
+
+        def keys(config):
+            return {(f.rule_id, f.location.line, f.location.column)
+                    for f in check_text(text, path, config=config) if f.location and f.rule_id != "DA008"}
+
+        default, cis = keys(None), keys({"profile": "cis"})
+        assert default <= cis, (text, sorted(default - cis))

@@ -627,3 +627,14 @@ def test_recorded_read_only_etc_is_reported_under_cis():
     (doc,) = load_inspect_documents(path.read_text(), str(path))
     (finding,) = run(storage.SensitiveHostPath, spec_from_inspect(doc), broad=True)
     assert finding.severity is Severity.WARNING and "/etc" in finding.message
+
+
+def test_stays_silent_follows_the_declarations():
+    from dockaudit.api import default_rules
+
+    by_id = default_rules().rules
+    assert any("`cis` profile" in line for line in by_id["DA406"].stays_silent())
+    assert any("developer's own shell set-up" in line for line in by_id["DA007"].stays_silent())
+    assert any("restart policy" in line for line in by_id["DA101"].stays_silent())
+    assert any("Markdown" in line and "not kept running" in line for line in by_id["DA501"].stays_silent())
+    assert not any("profile (or" in line for line in by_id["DA401"].stays_silent())
