@@ -91,7 +91,7 @@ def _intent(path: str, kind: str, lines: tuple[str, ...], commands: list[ScriptC
     )
 
     if not commands:
-        return commands, guess_purpose(path, kind, lines, commands), ()
+        return commands, guess_purpose(path, kind, lines, commands), None
     decided = container_lifecycles(commands, lines)
     built = built_images(commands)
     commands = [
@@ -101,7 +101,7 @@ def _intent(path: str, kind: str, lines: tuple[str, ...], commands: list[ScriptC
             image_origin=image_origin(entry, built)))
         for entry, verdict in zip(commands, decided, strict=True)
     ]
-    scopes = tuple(tuple(s) for s in markdown_scopes(commands, lines)) if kind == "markdown" else ()
+    scopes = tuple(tuple(s) for s in markdown_scopes(commands, lines)) if kind == "markdown" else None
     return commands, guess_purpose(path, kind, lines, commands), scopes
 
 

@@ -149,7 +149,7 @@ class Engine:
                     found.append(self._finding(rule, v, spec.where(), basis=basis))
 
         bases = {(c.command.loc.line, c.command.loc.end_line): command_text(c.command) for c in script.commands}
-        parts = [script] if not script.scopes else [
+        parts = [script] if script.scopes is None else [
             replace(script, commands=tuple(script.commands[i] for i in scope)) for scope in script.scopes]
         for rule in static_rules:
             if not rule.implements("check_script"):

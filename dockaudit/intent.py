@@ -355,10 +355,10 @@ def markdown_scopes(commands: Sequence[ScriptCommand], lines: Sequence[str]) -> 
     """Groups of command indices that are checked together for whole-page rules.
 
     Each fenced block (and each command outside one) is an alternative of its
-    own. A block that names a container or network another block created —
+    own; a usage line with ``<placeholders>`` is a template, checked with none. A block that names a container or network another block created —
     ``--link``, ``--network``, ``--volumes-from``, ``exec``/``stop``/``rm`` — is a
-    later step of that block: it is checked together with the blocks it uses,
-    and those with the ones they use in turn.
+    later step of the nearest block before it that made the name: it is checked
+    together with the blocks it builds on, and those with the ones they build on.
     """
     blocks = markdown_blocks(lines)
 
@@ -371,16 +371,18 @@ def markdown_scopes(commands: Sequence[ScriptCommand], lines: Sequence[str]) -> 
 
     members: dict[int, list[int]] = {}
     for index in range(len(commands)):
-        members.setdefault(block_of(index), []).append(index)
+        if not _template(commands[index]):
+            members.setdefault(block_of(index), []).append(index)
     order = list(members)
     created = {b: set().union(*(_created_names(commands[i]) for i in members[b])) for b in order}
     used = {b: set().union(*(_used_names(commands[i]) for i in members[b])) for b in order}
     depends: dict[int, set[int]] = {b: set() for b in order}
     for position, b in enumerate(order):
-        need = used[b] - created[b]
-        for earlier in order[:position]:
-            if need & created[earlier]:
-                depends[b].add(earlier)
+        for name in used[b] - created[b]:
+            # the step this one builds on: the nearest block before it that made the name
+            maker = next((e for e in reversed(order[:position]) if name in created[e]), None)
+            if maker is not None:
+                depends[b].add(maker)
     scopes: list[list[int]] = []
     for b in order:
         seen: set[int] = set()
@@ -390,9 +392,19 @@ def markdown_scopes(commands: Sequence[ScriptCommand], lines: Sequence[str]) -> 
             if current in seen:
                 continue
             seen.add(current)
-            stack.extend(depends[current])
+            # a block that makes a name this one makes again is the variant it replaces
+            # ("to set the site URL, run it with -e …"), not a step before it
+            stack.extend(d for d in depends[current] if not created[d] & created[b])
         scopes.append(sorted(i for block in seen for i in members[block]))
     return scopes
+
+
+_PLACEHOLDER = re.compile(r"<[^<>\s][^<>]*>")
+
+
+def _template(entry: ScriptCommand) -> bool:
+    """A usage line with ``<placeholders>`` (``-p <port>:80``): shown before a real example."""
+    return any(_PLACEHOLDER.search(word.text) for word in entry.command.invocation.words)
 
 
 def _created_names(entry: ScriptCommand) -> set[str]:

@@ -553,9 +553,9 @@ class Script:
     stray_directives: tuple[tuple[Location, str], ...] = ()  # ignore comments covering no command, and why
     purpose: str = "deploy"  # what the file is for (PURPOSES)
     purpose_why: str = ""
-    # Groups of command indices checked together by whole-script rules. Empty:
-    # the whole file is one sequence (a shell script).
-    scopes: tuple[tuple[int, ...], ...] = ()
+    # Groups of command indices checked together by whole-script rules. None: the
+    # whole file is one sequence (a shell script).
+    scopes: tuple[tuple[int, ...], ...] | None = None
 
     @property
     def specs(self) -> tuple[ContainerSpec, ...]:

@@ -117,7 +117,7 @@ def test_cis_never_reports_less_than_the_default_profile() -> None:
         text, path = (case["markdown"], "case.md") if "markdown" in case else (case["script"], "case.sh")
         path = case.get("path", path)
 
-        def keys(config):
+        def keys(config, text=text, path=path):
             return {(f.rule_id, f.location.line, f.location.column)
                     for f in check_text(text, path, config=config) if f.location and f.rule_id != "DA008"}
 
