@@ -74,7 +74,9 @@ class Engine:
         if self.config.broad:
             return not rule.service_only or spec.is_service
         if rule.service_only or purpose in rule.services_only_in:
-            return spec.declared_service
+            # in documentation, a placeholder image (%%IMAGE%%, <image>) marks an example of
+            # usage, not a deployment the reader keeps running
+            return spec.declared_service and (purpose != "doc" or known(spec.image))
         return True
 
     def _finding(

@@ -24,6 +24,7 @@ It never raises: any invocation gives a `DockerCommand`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -297,6 +298,8 @@ class _Parser:
 
     def _missing(self, flag: Word, spelled: str) -> None:
         self.truncated = True
+        if self.inv.context == "markdown":
+            return  # in Markdown, "docker run -v …" may stop mid-command: an excerpt
         self.problem("DA003", f"{spelled} needs a value, but the command ends here", flag.loc,
                       f"give {spelled} a value")
 
@@ -639,6 +642,9 @@ _UNCHECKED = {("network", "create"): frozenset({"--subnet", "--ip-range", "--gat
                                                  "--aux-address"})}
 
 
+_WINDOWS_VOLUME = re.compile(r"^[A-Za-z]:|:[A-Za-z]:")
+
+
 def value_error(spec: FlagSpec, text: str, program: str = "docker",
                 subcommand: tuple[str, ...] = ("run",), volume_driver: str | None = None
                 ) -> str | None:
@@ -646,6 +652,8 @@ def value_error(spec: FlagSpec, text: str, program: str = "docker",
     name = spec.canonical
     if name in _UNCHECKED.get(subcommand, ()):
         return None
+    if name == "--volume" and _WINDOWS_VOLUME.search(text):
+        return None  # c:\\data:c:\\data is a Windows engine's syntax: not the Linux parser's to judge
     exact = program not in _table()["programs"]
     if not exact and name in _DOCKER_ONLY_CHECKS:
         return None
@@ -721,7 +729,8 @@ def _deprecated_security_opt(parser: _Parser, use: OptionUse, text: str) -> None
 def _check_image(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None:
     sub = " ".join(cmd.subcommand)
     if not cmd.operands:
-        if not cmd.incomplete and not parser.truncated:
+        # in Markdown a command without an image is an excerpt ("docker run -d -p 80:80 …")
+        if not cmd.incomplete and not parser.truncated and cmd.invocation.context != "markdown":
             parser.problem("DA003", f"{cmd.invocation.program} {sub} needs an image",
                            cmd.invocation.loc, f"{cmd.invocation.program} {sub} [OPTIONS] "
                            "IMAGE [COMMAND]")

@@ -179,7 +179,8 @@ class Rule:
             lines.append("under the default profile, in " + ", ".join(silent_in))
         if cls.service_only:
             lines.append("on containers that are not kept running: under the default profile a "
-                         "container needs a restart policy (every live container counts); under cis and "
+                         "container needs a restart policy (every live container counts; in documentation "
+                         "an image placeholder such as `%%IMAGE%%` marks an example); under cis and "
                          "strict, one started in the background counts unless the file ends it (`--rm`, "
                          "removed later, a one-shot command)")
         elif cls.services_only_in:

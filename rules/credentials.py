@@ -117,9 +117,9 @@ class SecretInEnv(Rule):
 
     **Stays silent** for `-e KEY` (taken from the environment), paths and
     file names (`KEY_FILE=/run/secrets/…`), placeholders (`<password>`,
-    `{{ .Pass }}`), and in Markdown for example values that do not look
-    generated (`s3cret`, `example_password`; a token-like value is still
-    reported).
+    `{{ .Pass }}`), and in Markdown and tests for example values that do not
+    look generated (`s3cret`, `example_password`, a test database's
+    `-e MYSQL_ROOT_PASSWORD=test`; a token-like value is still reported).
     """
 
     id = "DA801"
@@ -157,8 +157,8 @@ class SecretInEnv(Rule):
                 continue
             if not literal_secret(var.value):
                 continue
-            if ctx.purpose == "doc" and not ctx.broad and not real_looking_secret(str(var.value)):
-                continue  # an example value in documentation (s3cret, example_password)
+            if ctx.purpose in ("doc", "ci-test") and not ctx.broad and not real_looking_secret(str(var.value)):
+                continue  # an example in documentation, a throwaway test database's password
             if live:
                 message = f"{var.key} holds a credential in the container's environment, readable with docker inspect"
             else:

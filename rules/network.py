@@ -175,6 +175,7 @@ class PortAllInterfaces(Rule):
     id = "DA403"
     name = "port-all-interfaces"
     severity = Severity.WARNING
+    purposes = frozenset({"deploy", "dev", "doc"})  # a CI runner's published port lives for minutes
     services_only_in = frozenset({"doc", "dev"})
     sources = BOTH
     cis = "5.14"
@@ -237,6 +238,8 @@ class SensitivePortPublic(Rule):
     id = "DA405"
     name = "sensitive-port-public"
     severity = Severity.WARNING
+    purposes = frozenset({"deploy", "dev", "doc"})  # a CI runner's test database is gone in minutes
+    services_only_in = frozenset({"doc", "dev"})
     sources = BOTH
     theme = THEME
     options = {
@@ -316,6 +319,7 @@ class PrivilegedPort(Rule):
     id = "DA404"
     name = "privileged-port"
     severity = Severity.INFO
+    profile = "cis"  # a web server on 80 and 443 is the usual case, not a finding
     sources = BOTH
     cis = "5.8"
     theme = THEME

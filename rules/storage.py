@@ -134,6 +134,7 @@ class StatefulWithoutVolume(Rule):
     id = "DA201"
     name = "stateful-without-volume"
     severity = Severity.WARNING
+    purposes = frozenset({"deploy", "dev", "doc"})  # test and build databases are thrown away
     sources = BOTH
     theme = THEME
     options = {"extra-stateful-images": _STATEFUL_OPTION}

@@ -65,6 +65,8 @@ _ANGLE = r"(?<![<0-9&])<[A-Za-z_][\w.:/@+=,-]*(?: [\w.:/@+=,-]+)*>"
 _MASKED = re.compile(_ANGLE + r"|\{\{[^'\"\n]*?\}\}")
 _PLACEHOLDER = re.compile(
     _ANGLE + r"|%%[A-Za-z_][A-Za-z0-9_]*%%|\{\{.*?\}\}|\[[A-Z][A-Z0-9_ .:-]*\]"
+    # an elision ("...", "[...]") and usage syntax ("IMAGE[:TAG][@DIGEST]")
+    r"|^(?:\.{3,}|\u2026)$|\[\s*(?:\.{3,}|\u2026)\s*\]|^[A-Z][A-Z0-9_]*\[[:@]"
 )
 _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _LITERAL_WORD = re.compile(r"[A-Za-z0-9_./:+@%,=-]+")
@@ -343,8 +345,8 @@ class ScriptReader:
         s = view.text
         raw = s[start:end]
         if _LITERAL_WORD.fullmatch(raw):
-            if "%%" in raw:
-                return [(UNKNOWN, False)]
+            if "%%" in raw or raw.strip(".") == "":
+                return [(UNKNOWN, False)]  # %%IMAGE%%, or "..." standing for the rest
             return [(raw, False)]
         if _PLACEHOLDER.search(_QUOTED.sub("", raw)):
             return [(UNKNOWN, False)]
