@@ -67,7 +67,7 @@ class Purpose:
 _TEST_WORDS = frozenset({"test", "tests", "testing", "ci", "qa", "e2e", "integration", "spec",
                          "specs", "smoke", "bats", "circleci", "buildkite", "jenkins"})
 _BUILD_WORDS = frozenset({"build", "release", "package", "publish", "dist", "compile", "bake"})
-_DEV_WORDS = frozenset({"dotfiles", "bashrc", "zshrc", "aliases", "profile"})
+_DEV_WORDS = frozenset({"dotfiles", "bashrc", "zshrc", "aliases", "profile", "desktop"})
 # A desktop program run from a container: the X11 socket or display handed in.
 _DESKTOP = re.compile(r"/tmp/\.X11-unix|DISPLAY=|WAYLAND_DISPLAY|XDG_RUNTIME_DIR")
 _FUNCTION = re.compile(r"^\s*(?:function\s+)?([A-Za-z_][\w:.-]*)\s*\(\)|^\s*function\s+([A-Za-z_][\w:.-]*)")
