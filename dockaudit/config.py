@@ -32,6 +32,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class RuleSettings:
+    """What a configuration says of one rule: on or off, its severity, its options."""
+
     enabled: bool | None = None
     severity: Severity | None = None
     options: Mapping[str, Any] = field(default_factory=dict)

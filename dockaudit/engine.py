@@ -34,6 +34,8 @@ IGNORE_LABEL = "dockaudit.ignore"
 
 @dataclass
 class EngineResult:
+    """The findings of one check, and the rules that failed while making them."""
+
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # internal errors (a rule crashed)
 
