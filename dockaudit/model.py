@@ -335,6 +335,19 @@ class RuntimeState:
     effective_user: str | None = None  # the image's USER when the container sets none
 
 
+@dataclass(frozen=True)
+class HostInfo:
+    """Daemon-wide facts a live audit knows: defaults that decide effective settings."""
+
+    default_log_driver: str | None = None
+    default_log_opts: Mapping[str, str] = field(default_factory=dict)
+    security_options: tuple[str, ...] = ()  # from `docker info`: "name=seccomp,profile=default", …
+    storage_driver: str | None = None
+    no_new_privileges: bool = False  # daemon --no-new-privileges
+    dangling_volumes: tuple[str, ...] = ()  # names of volumes no container uses
+    volumes_read: bool = False  # whether dangling_volumes was read
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where a spec came from: a file location (static) or a container (live)."""
