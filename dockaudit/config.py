@@ -73,7 +73,7 @@ class Config:
         """True when *path* matches an ``exclude`` pattern (glob, on the path or any part)."""
         if not self.exclude:
             return False
-        norm = Path(path).as_posix().lstrip("./") if path not in (".", "") else path
+        norm = Path(path).as_posix()  # drops a leading "./", keeps the dot of ".github"
         parts = Path(norm).parts
         base = Path(self.path).parent if self.path else None
         rel = norm
