@@ -122,8 +122,12 @@ class QuietRule(Rule):
     docker run alpine
     ```
 
-    **Stays silent when**
-    the value is unknown.
+    **Stays silent** when the value is unknown.
+
+    **Example output**
+    ```text
+    case.sh:1:1: info: quiet [ZZ901]
+    ```
     """
 
     id = "ZZ901"
@@ -143,9 +147,13 @@ def test_rule_section_carries_every_part_of_the_docstring(generate: ModuleType) 
                      "- **Profiles:** strict", "long-running containers only", "Why it matters",
                      "### Anti-pattern\n\n```bash\ndocker run --quiet alpine\n```",
                      "### Best practice\n\n```bash\ndocker run alpine\n```",
-                     "### Stays silent when\n\nthe value is unknown.",
+                     "### Example output\n\n```text\ncase.sh:1:1: info: quiet [ZZ901]\n```",
+                     "### When it stays silent\n\n- on a value it cannot see",
+                     "**Stays silent** when the value is unknown.",
                      "### References\n\n- https://example.com/quiet\n- CIS Docker Benchmark 5.99"):
         assert expected in section, expected
+    assert section.count("Stays silent") == 1  # in its own section, not in the text above it
+    assert section.index("Why it matters") < section.index("### When it stays silent")
     assert "| [ZZ901](#zz901-quiet-rule) | quiet-rule | info | static | strict |" in doc
 
 

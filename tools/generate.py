@@ -13,7 +13,8 @@ What is generated, and from what:
   (the files people edit: their comments name each entry's source). Dates
   become ISO ``YYYY-MM-DD`` strings.
 - ``docs/rules.md``, the rule catalogue, from the built-in rules' own
-  declarations and docstrings.
+  declarations and docstrings (``Rule.stays_silent`` and the docstring's
+  ``**Stays silent**`` paragraphs make its "When it stays silent").
 
 JSON rather than YAML is what dockaudit loads because it reads these tables at
 every start, and json parses them an order of magnitude faster than PyYAML.
@@ -254,10 +255,14 @@ def render_rule_table(source: Path) -> str:
 # --- the rule catalogue ---------------------------------------------------------
 
 _SECTION = re.compile(r"^\*\*(?P<title>[^*]+)\*\*\s*$")
+_SILENT = "**Stays silent**"
 
 
 def _doc_sections(doc: str) -> tuple[str, str, list[tuple[str, str]]]:
-    """A rule docstring as (summary, why, [(section title, body)]), split at ``**Title**`` lines."""
+    """A rule docstring as (summary, why, [(section title, body)]), split at ``**Title**`` lines.
+
+    Paragraphs that start with ``**Stays silent**`` are left out: `_silent` takes them.
+    """
     summary, _, rest = doc.partition("\n")
     why: list[str] = []
     sections: list[tuple[str, list[str]]] = []
@@ -269,8 +274,23 @@ def _doc_sections(doc: str) -> tuple[str, str, list[tuple[str, str]]]:
             sections[-1][1].append(line)
         else:
             why.append(line)
-    return (summary.strip(), "\n".join(why).strip(),
-            [(title, "\n".join(body).strip()) for title, body in sections])
+    return (summary.strip(), _without_silent("\n".join(why)),
+            [(title, _without_silent("\n".join(body))) for title, body in sections])
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _without_silent(text: str) -> str:
+    return "\n\n".join(p for p in _paragraphs(text) if not p.startswith(_SILENT))
+
+
+def _silent(rule: type) -> list[str]:
+    """When the rule says nothing: what its declarations imply, then its docstring's own cases."""
+    declared = [f"- {line}" for line in rule.stays_silent()] if hasattr(rule, "stays_silent") else []
+    own = [p for p in _paragraphs(rule.doc()) if p.startswith(_SILENT)]
+    return ["\n".join(declared), *own] if declared else own
 
 
 def _anchor(rule: type) -> str:
@@ -305,7 +325,7 @@ def _rule_section(rule: type) -> Iterator[str]:
     profiles = _profiles(rule)
     yield f"- **Profiles:** {', '.join(profiles) if profiles else 'none (enable it in the configuration)'}"
     if rule.service_only:
-        yield "- **Applies to:** long-running containers only (`-d`, a restart policy, `create`, live)"
+        yield "- **Applies to:** long-running containers only (see when it stays silent)"
     for name, option in rule.options.items():
         yield f"- **Option** `{name}` (default `{json.dumps(option.default)}`): {option.help}"
     if why:
@@ -317,6 +337,13 @@ def _rule_section(rule: type) -> Iterator[str]:
         if body:
             yield ""
             yield body
+    silent = _silent(rule)
+    if silent:
+        yield ""
+        yield "### When it stays silent"
+        for block in silent:
+            yield ""
+            yield block
     references = _references(rule)
     if references:
         yield ""
