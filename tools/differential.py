@@ -73,9 +73,8 @@ from pathlib import Path
 from typing import Any
 
 from dockaudit.api import check_text, read_script
-from dockaudit.model import UNKNOWN, DockerCommand, OptionUse, Word, known
+from dockaudit.model import UNKNOWN, DockerCommand, HostInfo, OptionUse, Word, known
 from dockaudit.normalize import parse_network
-from dockaudit.rulebase import HostInfo
 from dockaudit.sources.inspect import spec_from_inspect
 from dockaudit.specjson import spec_to_dict
 
