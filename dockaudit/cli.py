@@ -184,7 +184,9 @@ def emit(report, fmt: str, output_file: str | None, formatters: dict | None = No
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"dockaudit: error: {message}\n")
+    from dockaudit.report import printable  # a message may name a file: no raw control characters
+
+    sys.stderr.write(f"dockaudit: error: {printable(message)}\n")
 
 
 def _loaded_rules():
@@ -391,24 +393,32 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _show_rich(entries: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from dockaudit.report import printable
+
+    def plain(value: object) -> Text:  # file text and labels: no markup, no control characters
+        return Text(printable(str(value)))
 
     console = Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
     for entry in entries:
         spec = entry.get("spec", entry if "source" in entry else None)
         title = entry.get("location") or (spec or {}).get("container", {}) or ""
         if "unreadable" in entry:
-            console.print(f"[bold]{entry['location']}[/bold]  could not be read: {entry['unreadable']}")
+            console.print(Text.assemble((printable(entry["location"]), "bold"),
+                                        f"  could not be read: {printable(entry['unreadable'])}"))
             continue
-        table = Table(title=f"{title}  {entry.get('command', '')}".strip(), title_justify="left", show_header=False)
+        table = Table(title=plain(f"{title}  {entry.get('command', '')}".strip()), title_justify="left",
+                      show_header=False)
         table.add_column("field", style="bold")
         table.add_column("value")
         shown = spec if spec is not None else {k: v for k, v in entry.items() if k != "location"}
         for key, value in shown.items():
             if value in (None, False, [], {}, ()) and key not in ("image",):
                 continue
-            table.add_row(key, str(value))
+            table.add_row(plain(key), plain(value))
         for problem in entry.get("problems", []):
-            table.add_row(problem["rule"], f"{problem['line']}:{problem['column']} {problem['message']}")
+            table.add_row(plain(problem["rule"]), plain(f"{problem['line']}:{problem['column']} {problem['message']}"))
         console.print(table)
 
 

@@ -100,6 +100,26 @@ def region_text(lines: tuple[str, ...], loc: Location) -> str | None:
     return "\n".join(parts)
 
 
+# Characters a terminal acts on instead of showing: C0 controls but tab and line feed,
+# DEL, C1 controls (U+009B is a one-byte CSI), and the bidirectional overrides and
+# isolates that make a line read differently from what it holds.
+_BIDI_CONTROLS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
+_UNPRINTABLE = {
+    code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if code not in (0x09, 0x0A)
+} | {code: f"\\u{code:04x}" for code in _BIDI_CONTROLS}
+
+
+def printable(text: str) -> str:
+    """*text* with every control character spelt as an escape (ESC as ``\\x1b``).
+
+    Tab and line feed are kept: each format lays them out itself. Checked files and
+    container labels are untrusted: nothing in them may reach a terminal raw.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return text.translate(_UNPRINTABLE)
+
+
 def one_line(text: str) -> str:
     """*text* with line breaks folded into spaces, for one-finding-per-line formats."""
     return " ".join(text.split("\n")).replace("\r", "")

@@ -1,6 +1,7 @@
 """``--format text``: for people. Grouped by file, a code frame under each finding,
 the fix hint, and a summary by severity and rule. Colour only on a terminal
-without ``NO_COLOR``; the same layout in plain text otherwise."""
+without ``NO_COLOR``; the same layout in plain text otherwise. Every string from a
+checked file or an engine is printed with its control characters escaped."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dockaudit.model import Finding, Location, Severity
-from dockaudit.report import Report, finding_subject
+from dockaudit.report import Report, finding_subject, printable
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -43,7 +44,7 @@ def write_report(console: Console, report: Report) -> None:
 
     findings = report.visible()
     for subject, group in groupby(findings, key=finding_subject):
-        console.print(Text(subject, style="bold underline"))
+        console.print(Text(printable(subject), style="bold underline"))
         # Findings on the same words share one code frame.
         for loc, same_place in groupby(group, key=lambda f: f.location):
             same_place = list(same_place)
@@ -60,12 +61,12 @@ def write_report(console: Console, report: Report) -> None:
             for finding in same_place:
                 if finding.fix:
                     prefix = f"  fix ({finding.rule_id}): " if len(same_place) > 1 else "  fix: "
-                    console.print(Text.assemble((prefix, "green"), finding.fix))
+                    console.print(Text.assemble((prefix, "green"), printable(finding.fix)))
         console.print()
     for note in report.notifications:
         where = f"{note.path}:{note.line}: " if note.line else (f"{note.path}: " if note.path else "")
         style = "bold red" if note.level == "error" else "yellow"
-        console.print(Text.assemble((f"{note.level}: ", style), f"{where}{note.message}"))
+        console.print(Text.assemble((f"{note.level}: ", style), printable(f"{where}{note.message}")))
     _write_summary(console, report)
 
 
@@ -81,17 +82,18 @@ def _frame_span(loc: Location, lines: tuple[str, ...]) -> Location:
 def _write_finding(console: Console, finding: Finding) -> None:
     loc = finding.location
     where = f"{loc.line}:{loc.column}" if loc else (finding.container.name if finding.container else "host")
+    where = printable(where)
     line = Text.assemble(
         (f"  {where} ", "dim"),
         (f"{finding.severity}", STYLE[finding.severity]),
         " ",
         (finding.rule_id, "bold"),
-        (f" {finding.name}", "dim"),
+        (f" {printable(finding.name)}", "dim"),
         ": ",
-        finding.message,
+        printable(finding.message),
     )
     if finding.suppressed is not None:
-        line.append(f"  [suppressed: {finding.suppressed}]", style="dim italic")
+        line.append(f"  [suppressed: {printable(finding.suppressed)}]", style="dim italic")
     console.print(line)
 
 
@@ -112,7 +114,7 @@ def _write_summary(console: Console, report: Report) -> None:
     table.add_column("count", justify="right")
     by_rule = Counter((f.rule_id, f.name, f.severity) for f in active)
     for (rule_id, name, severity), count in sorted(by_rule.items(), key=lambda kv: (-kv[0][2], kv[0][0])):
-        table.add_row(rule_id, name, Text(str(severity), style=STYLE[severity]), str(count))
+        table.add_row(printable(rule_id), printable(name), Text(str(severity), style=STYLE[severity]), str(count))
     console.print(table)
     by_severity = Counter(f.severity for f in active)
     parts = [f"{by_severity.get(s, 0)} {s}" for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
