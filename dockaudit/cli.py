@@ -49,7 +49,13 @@ def _is_shell_file(path: Path) -> bool:
     suffix = path.suffix.lower()
     if suffix in SHELL_SUFFIXES:
         return True
-    if suffix or not path.is_file():  # a FIFO or device would block the read
+    if suffix:
+        return False
+    return _has_shell_shebang(path)
+
+
+def _has_shell_shebang(path: Path) -> bool:
+    if not path.is_file():  # a FIFO or device would block the read
         return False
     try:
         with path.open("rb") as handle:
@@ -68,6 +74,37 @@ def _is_markdown_file(path: Path) -> bool:
     return path.suffix.lower() in MARKDOWN_SUFFIXES
 
 
+PLAIN_TEXT_SUFFIXES = (".txt", ".text", ".rst", ".adoc", ".asciidoc")
+COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def not_a_source(path: Path) -> str | None:
+    """Why a file named on the command line is none of the kinds `check` reads, or None.
+
+    Shell scripts (by suffix or shebang) and Markdown are read; so are plain text files
+    and files without a suffix, as Markdown or a script by their content. Anything else
+    would pass as clean without a word: say so instead.
+    """
+    from dockaudit.api import MARKDOWN_SUFFIXES, SHELL_SUFFIXES
+
+    name = path.name.lower()
+    suffix = path.suffix.lower()
+    if suffix in SHELL_SUFFIXES or suffix in MARKDOWN_SUFFIXES or suffix in PLAIN_TEXT_SUFFIXES:
+        return None
+    if name in ("dockerfile", "containerfile") or name.startswith(("dockerfile.", "containerfile.")) \
+            or suffix in (".dockerfile", ".containerfile"):
+        return "not checked: a Dockerfile builds an image; dockaudit reads how containers are started"
+    if name in COMPOSE_NAMES or (name.startswith(("compose.", "docker-compose.")) and suffix in (".yaml", ".yml")):
+        return "not checked: a Compose file, which `dockaudit check` does not read"
+    if not suffix or _has_shell_shebang(path):
+        return None
+    if suffix == ".json":
+        return "not checked: a JSON file is neither a shell script nor Markdown " \
+            "(saved `docker inspect` output is read by `dockaudit inspect`)"
+    return f"not checked: a {suffix} file is neither a shell script nor Markdown " \
+        "(--kind shell or --kind markdown reads it as one)"
+
+
 def _walk_error(inputs: Inputs, given: str):
     def report(error: OSError) -> None:
         inputs.notes.append((error.filename or given, f"cannot read directory: {error.strerror}", "error"))
@@ -75,8 +112,12 @@ def _walk_error(inputs: Inputs, given: str):
     return report
 
 
-def collect(paths: Sequence[str]) -> Inputs:
-    """Expand directories (shell files by suffix or shebang, and Markdown); keep files as given."""
+def collect(paths: Sequence[str], kind: str | None = None) -> Inputs:
+    """Expand directories (shell files by suffix or shebang, and Markdown); keep files as given.
+
+    A file given by name that is none of those is a notification, unless *kind* says how
+    to read every file.
+    """
     inputs = Inputs()
     seen: set[str] = set()
 
@@ -103,7 +144,11 @@ def collect(paths: Sequence[str]) -> Inputs:
         elif path.is_symlink() and not path.exists():
             inputs.notes.append((given, "cannot read: a broken or looping symbolic link", "error"))
         elif path.exists():
-            add(given)
+            reason = None if kind else not_a_source(path)
+            if reason:
+                inputs.notes.append((given, reason, "error"))
+            else:
+                add(given)
         else:
             inputs.notes.append((given, "no such file or directory", "error"))
     return inputs
@@ -255,7 +300,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError:
         base_config = Config()  # reported below, with the files it applies to
 
-    inputs = collect(args.paths)
+    inputs = collect(args.paths, args.kind)
     notifications = [Notification(path, message, level) for path, message, level in inputs.notes]
     hard_error = any(level == "error" for _, _, level in inputs.notes)
     engines: dict[int, Engine] = {}
@@ -346,7 +391,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             status = EXIT_ERROR
         entries.extend(spec_to_dict(spec) for spec in specs)
     else:
-        inputs = collect(args.paths)
+        inputs = collect(args.paths, args.kind)
         for path, message, _level in inputs.notes:
             _error(f"{path}: {message}")
             status = EXIT_ERROR

@@ -105,7 +105,11 @@ def _write_summary(console: Console, report: Report) -> None:
         tail = f", {suppressed} suppressed" if suppressed else ""
         scope = "containers" if report.live else f"file{'s' if files != 1 else ''}"
         count = files if not report.live else "all"
-        console.print(Text(f"No problems found in {count} {scope}{tail}.", style="green"))
+        unchecked = len({n.path for n in report.notifications if n.level == "error" and n.path})
+        if unchecked:  # never an all-clear for what was not read
+            tail += f"; {unchecked} file{'s' if unchecked != 1 else ''} not checked"
+        style = "bold red" if unchecked else "green"
+        console.print(Text(f"No problems found in {count} {scope}{tail}.", style=style))
         return
     table = Table(title="Summary", title_justify="left", show_edge=False)
     table.add_column("rule")
