@@ -350,22 +350,50 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not engines:
         enabled_rules = {r.id: r for r in loaded.rules.values() if base_config.is_enabled(r)}
     findings.sort(key=lambda f: f.sort_key())
+    try:
+        findings, outcome = _baseline(args, findings, list(files))
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
     report = Report(
         findings=findings,
         rules=[enabled_rules[k] for k in sorted(enabled_rules)],
         files=files,
         notifications=notifications,
         show_suppressed=args.show_suppressed,
+        baseline=outcome,
     )
     fail_on = args.fail_on or base_config.fail_on or "warning"
+    fmt = _pick_format(args.format, args.output_file)
     try:
-        emit(report, _pick_format(args.format, args.output_file), args.output_file, loaded.formatters)
+        emit(report, fmt, args.output_file, loaded.formatters)
     except UsageError as exc:
         _error(str(exc))
         return EXIT_ERROR
+    if outcome is not None and fmt not in ("text", "json"):  # those two say it in the report
+        from dockaudit.report import baseline_note
+
+        sys.stderr.write(f"dockaudit: {baseline_note(report)}\n")
     if hard_error or internal_errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if at_or_above(findings, fail_on) else EXIT_OK
+
+
+def _baseline(args: argparse.Namespace, findings: list, checked: list[str]):
+    """The findings left once the baseline is applied (written first with --write-baseline)."""
+    from dockaudit.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
+
+    path = args.write_baseline or args.baseline
+    if not path:
+        return findings, None
+    try:
+        if args.write_baseline:
+            count = write_baseline(path, findings)
+            sys.stderr.write(f"dockaudit: recorded {count} finding{'s' if count != 1 else ''} in {path}\n")
+        entries = read_baseline(path)
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    return apply_baseline(findings, entries, path, checked)
 
 
 def _today() -> dt.date | None:
@@ -658,6 +686,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-inline-ignores", action="store_true", help="ignore # dockaudit ignore=… comments")
     check.add_argument("--kind", choices=("shell", "markdown"), help="read every file as this kind")
     check.add_argument("--stdin-filename", help="the name to report for standard input")
+    known = check.add_mutually_exclusive_group()
+    known.add_argument("--baseline", metavar="FILE",
+                       help="report and fail only on findings this baseline does not hold")
+    known.add_argument("--write-baseline", metavar="FILE",
+                       help="record today's findings in FILE as known (then report as --baseline FILE)")
     check.set_defaults(func=cmd_check)
 
     show = sub.add_parser("show", help="print what dockaudit understood of each docker command")

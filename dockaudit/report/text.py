@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dockaudit.model import Finding, Location, Severity
-from dockaudit.report import Report, finding_subject, printable
+from dockaudit.report import Report, baseline_note, finding_subject, printable
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -68,6 +68,9 @@ def write_report(console: Console, report: Report) -> None:
         style = "bold red" if note.level == "error" else "yellow"
         console.print(Text.assemble((f"{note.level}: ", style), printable(f"{where}{note.message}")))
     _write_summary(console, report)
+    note = baseline_note(report)
+    if note:
+        console.print(Text(printable(note), style="dim"))
 
 
 def _frame_span(loc: Location, lines: tuple[str, ...]) -> Location:
