@@ -304,6 +304,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     notifications = [Notification(path, message, level) for path, message, level in inputs.notes]
     hard_error = any(level == "error" for _, _, level in inputs.notes)
     engines: dict[int, Engine] = {}
+    fixes = _Fixes()
     findings = []
     files: dict[str, tuple[str, ...]] = {}
     internal_errors: list[str] = []
@@ -340,6 +341,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             hard_error = True
             continue
         result = engine.check_script(script)
+        if args.fix or args.diff:
+            fixed = _fix(args, path, shown, source, script, result.findings, fixes, notifications)
+            if fixed is not None:
+                script, result = fixed, engine.check_script(fixed)
         internal_errors.extend(result.errors)
         findings.extend(result.findings)
         files[shown] = script.lines
@@ -347,6 +352,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         bar[0].stop()
     for message in internal_errors:
         notifications.append(Notification("", f"internal error: {message}", "error"))
+    if args.diff:
+        return _finish_diff(fixes, notifications, hard_error or bool(internal_errors))
+    if args.fix and fixes.count:
+        sys.stderr.write(f"dockaudit: fixed {fixes.count} problem{'s' if fixes.count != 1 else ''} "
+                         f"in {fixes.files} file{'s' if fixes.files != 1 else ''}\n")
     if not engines:
         enabled_rules = {r.id: r for r in loaded.rules.values() if base_config.is_enabled(r)}
     findings.sort(key=lambda f: f.sort_key())
@@ -377,6 +387,55 @@ def cmd_check(args: argparse.Namespace) -> int:
     if hard_error or internal_errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if at_or_above(findings, fail_on) else EXIT_OK
+
+
+@dataclass
+class _Fixes:
+    diffs: list[str] = field(default_factory=list)
+    count: int = 0
+    files: int = 0
+
+
+def _fix(args, path: str, shown: str, source: SourceText, script, findings, fixes: _Fixes, notifications):
+    """With --diff, record the file's safe fixes; with --fix, write them. The fixed script, or None."""
+    from dockaudit.fix import fix_script, unified_diff
+    from dockaudit.report import Notification
+
+    if source.warning:  # rewriting would also rewrite the bytes that are not UTF-8
+        return None
+    fixed = fix_script(source.text or "", script, findings)
+    if fixed is None:
+        return None
+    if args.diff:
+        fixes.diffs.append(unified_diff(shown, source.text or "", fixed.text))
+        fixes.count += fixed.count
+        return None
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:  # line endings as they were
+            handle.write(fixed.text)
+    except OSError as exc:
+        notifications.append(Notification(shown, f"cannot write the fixes: {exc.strerror or exc}", "error"))
+        return None
+    fixes.count += fixed.count
+    fixes.files += 1
+    return fixed.script
+
+
+def _finish_diff(fixes: _Fixes, notifications, failed: bool) -> int:
+    """--diff: the fixes as one unified diff; exit 1 when there is one, 2 when something failed."""
+    sys.stdout.write("".join(fixes.diffs))
+    sys.stdout.flush()
+    for note in notifications:
+        where = f"{note.path}: " if note.path else ""
+        if note.level == "error":
+            _error(f"{where}{note.message}")
+        else:
+            from dockaudit.report import printable
+
+            sys.stderr.write(f"dockaudit: warning: {printable(where + note.message)}\n")
+    if failed:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if fixes.diffs else EXIT_OK
 
 
 def _baseline(args: argparse.Namespace, findings: list, checked: list[str]):
@@ -686,6 +745,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-inline-ignores", action="store_true", help="ignore # dockaudit ignore=… comments")
     check.add_argument("--kind", choices=("shell", "markdown"), help="read every file as this kind")
     check.add_argument("--stdin-filename", help="the name to report for standard input")
+    fixing = check.add_mutually_exclusive_group()
+    fixing.add_argument("--diff", action="store_true",
+                        help="print the safe fixes as a unified diff instead of the report "
+                        "(exit 1 when there is one)")
+    fixing.add_argument("--fix", action="store_true",
+                        help="make the safe fixes in the files, then report what is left")
     known = check.add_mutually_exclusive_group()
     known.add_argument("--baseline", metavar="FILE",
                        help="report and fail only on findings this baseline does not hold")
@@ -743,6 +808,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     if args.command == "check" and not args.paths:
         _error("no files given (use - for standard input)")
+        return EXIT_ERROR
+    if args.command == "check" and args.fix and "-" in args.paths:
+        _error("--fix cannot rewrite standard input (--diff shows the fixes)")
         return EXIT_ERROR
     try:
         return args.func(args)

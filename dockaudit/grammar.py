@@ -676,8 +676,10 @@ def _check(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None
         spec = flag_specs.get(use.name)
         if spec is None:
             continue
-        if spec.deprecated and parser.exact:
-            parser.problem("DA006", spec.deprecated, use.flag.loc,
+        # an alias may be deprecated while the name it stands for is not (--time, --timeout)
+        named = grammar.flags.get(use.spelled.split("=", 1)[0] if use.spelled.startswith("--") else use.name)
+        if named is not None and named.deprecated and parser.exact:
+            parser.problem("DA006", named.deprecated, use.flag.loc,
                            f"remove {use.spelled}" if use.spelled.startswith("--") else None)
         if use.name == "--tty" and (use.value_text is None or use.value_text in N._TRUE):
             shown = "-t" if use.spelled == "-t" else (
