@@ -714,6 +714,20 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_install_docker_plugin(args: argparse.Namespace) -> int:
+    from dockaudit.dockerplugin import PluginError, install, plugin_path, uninstall
+
+    path = plugin_path()
+    try:
+        done = uninstall(path) if args.uninstall else install(path)
+    except PluginError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    sys.stdout.write(f"dockaudit: {done}\n")
+    return EXIT_OK
+
+
 # --- arguments -------------------------------------------------------------
 
 
@@ -727,9 +741,9 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--show-suppressed", action="store_true", help="also report suppressed findings, marked")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="dockaudit",
+        prog=prog,
         description="Audit how containers are started: docker run/create in shell scripts and "
         "Markdown, saved docker inspect output, and live Docker hosts.",
         epilog=EXIT_CODES,
@@ -794,11 +808,16 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("path", nargs="?", help="the directory whose configuration to show (default: here)")
     config.add_argument("-c", "--config", help="configuration file")
     config.set_defaults(func=cmd_config)
+
+    plugin = sub.add_parser("install-docker-plugin",
+                            help="make `docker audit …` run dockaudit (a docker CLI plugin for this user)")
+    plugin.add_argument("--uninstall", action="store_true", help="remove the plugin instead")
+    plugin.set_defaults(func=cmd_install_docker_plugin)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "dockaudit") -> int:
+    parser = build_parser(prog)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
