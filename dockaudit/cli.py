@@ -24,7 +24,7 @@ exit codes:
      failure, or an internal error (other results are still reported)
 """
 
-FORMATS = ("auto", "text", "json", "sarif", "github", "parsable")
+FORMATS = ("auto", "text", "json", "sarif", "github", "parsable", "markdown")
 SHELL_SHEBANG = ("sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "busybox")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".venv", "venv", ".mypy_cache"}
 BINARY_SNIFF = 8192
@@ -332,6 +332,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         engine = engines.get(id(config))  # the finder caches configs: one engine each
         if engine is None:
             effective = replace(config, inline_ignores=False) if args.no_inline_ignores else config
+            if args.profile:
+                effective = replace(effective, profile=args.profile)
             engine = engines[id(config)] = Engine(loaded.rules, effective, today=_today())
             enabled_rules.update({r.id: type(r) for r in engine.rules})
         try:
@@ -358,6 +360,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"dockaudit: fixed {fixes.count} problem{'s' if fixes.count != 1 else ''} "
                          f"in {fixes.files} file{'s' if fixes.files != 1 else ''}\n")
     if not engines:
+        if args.profile:
+            base_config = replace(base_config, profile=args.profile)
         enabled_rules = {r.id: r for r in loaded.rules.values() if base_config.is_enabled(r)}
     findings.sort(key=lambda f: f.sort_key())
     try:
@@ -377,6 +381,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     fmt = _pick_format(args.format, args.output_file)
     try:
         emit(report, fmt, args.output_file, loaded.formatters)
+        for also_format, also_file in args.also_output or ():
+            emit(report, also_format, also_file, loaded.formatters)
     except UsageError as exc:
         _error(str(exc))
         return EXIT_ERROR
@@ -741,6 +747,14 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--show-suppressed", action="store_true", help="also report suppressed findings, marked")
 
 
+def _format_and_file(text: str) -> tuple[str, str]:
+    fmt, eq, path = text.partition("=")
+    if not eq or not path or fmt not in FORMATS or fmt == "auto":
+        choices = ", ".join(f for f in FORMATS if f != "auto")
+        raise argparse.ArgumentTypeError(f"expected FORMAT=FILE with FORMAT one of {choices}, got {text!r}")
+    return fmt, path
+
+
 def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -759,6 +773,10 @@ def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
     check.add_argument("--no-inline-ignores", action="store_true", help="ignore # dockaudit ignore=… comments")
     check.add_argument("--kind", choices=("shell", "markdown"), help="read every file as this kind")
     check.add_argument("--stdin-filename", help="the name to report for standard input")
+    check.add_argument("--profile", choices=("default", "strict"),
+                       help="the rule profile, over the configuration's (strict: every rule)")
+    check.add_argument("--also-output", metavar="FORMAT=FILE", type=_format_and_file, action="append",
+                       help="also write the report in FORMAT to FILE (repeatable), e.g. sarif=dockaudit.sarif")
     fixing = check.add_mutually_exclusive_group()
     fixing.add_argument("--diff", action="store_true",
                         help="print the safe fixes as a unified diff instead of the report "

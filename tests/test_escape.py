@@ -60,7 +60,7 @@ def _hostile_report() -> Report:
     )
 
 
-@pytest.mark.parametrize("fmt", ["text", "parsable", "github"])
+@pytest.mark.parametrize("fmt", ["text", "parsable", "github", "markdown"])
 def test_text_formats_print_no_raw_control_character(fmt: str) -> None:
     out = FORMATTERS[fmt](_hostile_report())
     assert not RAW_CONTROL.search(out), ascii(out)
@@ -130,3 +130,9 @@ def test_a_container_label_is_escaped_in_show_and_in_the_report(tmp_path) -> Non
     checked = run("inspect", "--format", "text", "--show-suppressed", str(saved))
     assert checked.returncode in (0, 1), checked.stderr
     assert not RAW_CONTROL.search(checked.stdout), ascii(checked.stdout)
+
+
+def test_markdown_cells_hold_no_html_and_no_column_break() -> None:
+    from dockaudit.report.markdown import cell
+
+    assert cell("a | b <script>x</script> & `c`\nd") == "a \\| b &lt;script&gt;x&lt;/script&gt; &amp; 'c' d"

@@ -214,5 +214,6 @@ FORMATTERS: FormatterRegistry = FormatterRegistry(
         "sarif": "dockaudit.report.sarif",
         "github": "dockaudit.report.github",
         "parsable": "dockaudit.report.parsable",
+        "markdown": "dockaudit.report.markdown",
     }
 )
