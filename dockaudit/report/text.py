@@ -6,6 +6,7 @@ checked file or an engine is printed with its control characters escaped."""
 from __future__ import annotations
 
 import io
+import os
 from collections import Counter
 from itertools import groupby
 
@@ -45,6 +46,10 @@ def write_report(console: Console, report: Report) -> None:
     findings = report.visible()
     for subject, group in groupby(findings, key=finding_subject):
         console.print(Text(printable(subject), style="bold underline"))
+        if subject == "host":  # many findings of one rule about the host: one block each
+            _write_host_findings(console, list(group))
+            console.print()
+            continue
         # Findings on the same words share one code frame.
         for loc, same_place in groupby(group, key=lambda f: f.location):
             same_place = list(same_place)
@@ -71,6 +76,56 @@ def write_report(console: Console, report: Report) -> None:
     note = baseline_note(report)
     if note:
         console.print(Text(printable(note), style="dim"))
+
+
+def _write_host_findings(console: Console, findings: list[Finding]) -> None:
+    """Host-level findings, those of one rule as one block: 22 dangling volumes, one fix line."""
+    by_rule: dict[tuple[str, bool], list[Finding]] = {}
+    for finding in findings:
+        by_rule.setdefault((finding.rule_id, finding.suppressed is None), []).append(finding)
+    for (_, active), same_rule in by_rule.items():
+        if len(same_rule) == 1 or not active:
+            for finding in same_rule:
+                _write_finding(console, finding)
+                if finding.fix:
+                    console.print(Text.assemble(("  fix: ", "green"), printable(finding.fix)))
+            continue
+        first = same_rule[0]
+        message = _merged([f.message for f in same_rule])
+        line = Text.assemble(
+            ("  host ", "dim"), (f"{first.severity}", STYLE[first.severity]), " ", (first.rule_id, "bold"),
+            (f" {printable(first.name)}", "dim"), f": {len(same_rule)} × ", printable(message),
+        )
+        console.print(line)
+        fixes = list(dict.fromkeys(f.fix for f in same_rule if f.fix))
+        prefix, parts, suffix = _varying(fixes)
+        if len(fixes) > 1 and "docker " in prefix and not suffix:  # the arguments of one command
+            fixes = [prefix + " ".join(parts)]
+        for fix in fixes:
+            console.print(Text.assemble(("  fix: ", "green"), printable(fix)))
+
+
+def _merged(texts: list[str]) -> str:
+    """Messages that differ in one place as one: ``volume a is …``, ``volume b is …`` →
+    ``volume … is …: a, b``; messages with nothing in common, one after the other."""
+    if len(set(texts)) == 1:
+        return texts[0]
+    prefix, parts, suffix = _varying(texts)
+    if not (prefix or suffix):
+        return "; ".join(texts)
+    return f"{prefix}…{suffix}: {', '.join(parts)}"
+
+
+def _varying(texts: list[str]) -> tuple[str, list[str], str]:
+    """The words all *texts* start and end with, and what each holds between them."""
+    prefix = os.path.commonprefix(texts)
+    prefix = prefix[: prefix.rfind(" ") + 1]
+    suffix = os.path.commonprefix([t[len(prefix) :][::-1] for t in texts])[::-1]
+    suffix = suffix[suffix.find(" ") :] if " " in suffix else ""
+    parts = [t[len(prefix) : len(t) - len(suffix)] for t in texts]
+    if not all(parts):
+        return "", texts, ""
+    return prefix, parts, suffix
 
 
 def _frame_span(loc: Location, lines: tuple[str, ...]) -> Location:
