@@ -641,6 +641,10 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("path", nargs="?", help="the directory whose configuration to show (default: here)")
     config.add_argument("-c", "--config", help="configuration file")
     config.set_defaults(func=cmd_config)
+
+    from dockaudit.enforce.cli import add_parser as add_enforce_parser
+
+    add_enforce_parser(sub)
     return parser
 
 
