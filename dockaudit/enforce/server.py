@@ -48,18 +48,25 @@ class PluginServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 def _claim(path: str) -> None:
     """Make way for the socket: its folder exists, a stale socket file is removed."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if socket_answers(path):
+        raise SocketInUse(f"another process is serving on {path}")
+    if os.path.lexists(path):
+        os.unlink(path)  # nobody listens: left behind by a process that died
+
+
+def socket_answers(path: str | os.PathLike[str]) -> bool:
+    """Whether a process accepts connections on the Unix socket *path*."""
     if not os.path.exists(path):
-        return
+        return False
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.settimeout(1)
-        probe.connect(path)
+        probe.connect(os.fspath(path))
+        return True
     except OSError:
-        os.unlink(path)  # nobody listens: left behind by a process that died
-        return
+        return False
     finally:
         probe.close()
-    raise SocketInUse(f"another process is serving on {path}")
 
 
 class _Handler(BaseHTTPRequestHandler):
