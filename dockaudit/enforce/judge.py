@@ -26,13 +26,13 @@ import posixpath
 import re
 import shlex
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dockaudit.config import Config, RuleSettings
-from dockaudit.engine import Engine
+from dockaudit.engine import Engine, EngineResult
 from dockaudit.enforce.body import UnreadableBody, read_body
 from dockaudit.enforce.log import redact
 from dockaudit.model import ContainerSpec, Finding
@@ -57,9 +57,14 @@ MESSAGE_LIMIT = 900  # what `docker: Error response from daemon: …` shows on a
 
 @dataclass(frozen=True)
 class Policy:
-    """The rules that deny, the engine that runs the judged rules, and the two switches."""
+    """The rules that deny and those only logged, each set in its own rule engine, and the switches.
 
-    rules: Engine
+    A rule that fails while judging is an error of the decision when it is one
+    that denies (the request is refused); a logged rule's failure is logged.
+    """
+
+    denying: Engine
+    logging: Engine
     deny: frozenset[str]
     fail_open: bool = False
     dry_run: bool = False
@@ -67,14 +72,17 @@ class Policy:
     @classmethod
     def from_config(cls, rules: Mapping[str, type[Rule]], config: Config, *, dry_run: bool = False) -> Policy:
         settings = config.enforce
+        deny = set(settings.deny)
         logged = (set(settings.log) if settings.log is not None
-                  else {rule_id for rule_id, rule in rules.items() if config.is_enabled(rule)})
-        judged = logged | set(settings.deny)
-        enabled = {rule_id: replace(config.rules.get(rule_id, RuleSettings()), enabled=rule_id in judged)
-                   for rule_id in rules}
-        # inline ignores belong to scripts; the request's own labels cannot waive the policy either
-        engine = Engine(rules, replace(config, rules=enabled, inline_ignores=False))
-        return cls(engine, frozenset(settings.deny), settings.fail_open, dry_run)
+                  else {rule_id for rule_id, rule in rules.items() if config.is_enabled(rule)}) - deny
+
+        def engine(judged: set[str]) -> Engine:
+            enabled = {rule_id: replace(config.rules.get(rule_id, RuleSettings()), enabled=rule_id in judged)
+                       for rule_id in rules}
+            # inline ignores belong to scripts; the request's own labels cannot waive the policy either
+            return Engine(rules, replace(config, rules=enabled, inline_ignores=False))
+
+        return cls(engine(deny), engine(logged), frozenset(deny), settings.fail_open, dry_run)
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ class _Judged:
     container: str | None
     image: str | None
     findings: list[Finding]
+    errors: list[str]  # failures of logged rules
 
 
 class _Refused(Exception):
@@ -146,6 +155,8 @@ def judge(policy: Policy, request: Mapping[str, Any]) -> Decision:
     record = _record(request, judged.kind, judged.container, started)
     record["image"] = judged.image
     record["findings"] = [_finding_entry(f, f.rule_id in policy.deny) for f in judged.findings]
+    if judged.errors:
+        record["errors"] = [redact(error) for error in judged.errors]
     if not denying:
         record["decision"] = "allow"
         return Decision(True, record=_timed(record, started))
@@ -199,25 +210,27 @@ def _judge(policy: Policy, kind: str, container: str | None, query: dict[str, li
            body: dict[str, Any]) -> _Judged | None:
     from dockaudit.sources.inspect import spec_from_create_body, spec_from_inspect
 
+    errors: list[str] = []
     if kind == "create":
         _expect_objects(body, "HostConfig", "NetworkingConfig")
         name = (query.get("name") or [""])[-1]
         spec = spec_from_create_body(body, name)
         image = body.get("Image") if isinstance(body.get("Image"), str) else None
-        return _Judged(kind, name or None, image, _container_findings(policy, spec))
+        return _Judged(kind, name or None, image, _container_findings(policy, spec, errors), errors)
     if kind == "update":
         changes = {key: value for key, value in body.items() if _changes(key, value)}
-        before = _container_findings(policy, spec_from_inspect({"Name": container, "HostConfig": _LIMITED}))
+        before = _container_findings(policy, spec_from_inspect({"Name": container, "HostConfig": _LIMITED}), [])
         after = _container_findings(policy, spec_from_inspect({"Name": container,
-                                                               "HostConfig": {**_LIMITED, **changes}}))
+                                                               "HostConfig": {**_LIMITED, **changes}}), errors)
         known_before = {(f.rule_id, f.message) for f in before}
-        return _Judged(kind, container, None, [f for f in after if (f.rule_id, f.message) not in known_before])
+        return _Judged(kind, container, None, [f for f in after if (f.rule_id, f.message) not in known_before],
+                       errors)
     privileged = body.get("Privileged")
     if privileged is None or privileged is False:
         return None
     if privileged is not True:
         raise UnreadableBody("Privileged is not true or false")
-    return _Judged(kind, container, None, _exec_findings(policy, container or ""))
+    return _Judged(kind, container, None, _exec_findings(policy, container or "", errors), errors)
 
 
 def _expect_objects(body: Mapping[str, Any], *keys: str) -> None:
@@ -235,21 +248,25 @@ def _changes(key: str, value: Any) -> bool:
     return value not in (None, 0, "", [], {})
 
 
-def _container_findings(policy: Policy, spec: ContainerSpec) -> list[Finding]:
-    result = policy.rules.check_live([spec], None)
-    if result.errors:
-        raise _Refused("; ".join(result.errors))
-    return result.findings
+def _container_findings(policy: Policy, spec: ContainerSpec, errors: list[str]) -> list[Finding]:
+    return _both(policy, lambda engine: engine.check_live([spec], None), errors)
 
 
-def _exec_findings(policy: Policy, container: str) -> list[Finding]:
+def _exec_findings(policy: Policy, container: str, errors: list[str]) -> list[Finding]:
     from dockaudit.api import read_script
 
-    line = shlex.join(["docker", "exec", "--privileged", container, "sh"])
-    result = policy.rules.check_script(read_script(line, "request", kind="shell"))
-    if result.errors:
-        raise _Refused("; ".join(result.errors))
-    return result.findings
+    script = read_script(shlex.join(["docker", "exec", "--privileged", container, "sh"]), "request", kind="shell")
+    return _both(policy, lambda engine: engine.check_script(script), errors)
+
+
+def _both(policy: Policy, check: Callable[[Engine], EngineResult], errors: list[str]) -> list[Finding]:
+    """The findings of the denying and the logged rules; a denying rule's failure refuses the request."""
+    denying = check(policy.denying)
+    if denying.errors:
+        raise _Refused("internal error: " + "; ".join(denying.errors))
+    logged = check(policy.logging)
+    errors.extend(logged.errors)
+    return sorted(denying.findings + logged.findings, key=Finding.sort_key)
 
 
 def _record(request: Mapping[str, Any], kind: str | None, container: str | None, started: float) -> dict[str, Any]:

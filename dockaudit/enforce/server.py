@@ -30,6 +30,7 @@ class SocketInUse(Exception):
 class PluginServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # the engine opens a connection per concurrent request
 
     def __init__(self, path: str, policy: Policy, log: DecisionLog) -> None:
         self.policy = policy  # replaced whole on reload; a request uses the one it started with
