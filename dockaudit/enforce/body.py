@@ -88,4 +88,6 @@ def _canonical(node: Any, parent: str | None) -> Any:
 
 
 def _fold(key: str) -> str:
+    if key.isascii():
+        return key.lower()
     return "".join(_GO_FOLD.get(ch, ch.lower() if ch.isascii() else ch) for ch in key)

@@ -17,20 +17,23 @@ from typing import IO, Any
 
 MASK = "****"
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\s@/]+(?=@)")
-_CREDENTIAL_PAIR = re.compile(
-    r"(?P<key>[A-Za-z_][A-Za-z0-9_.-]*(?:PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|AUTH)[A-Za-z0-9_.-]*)"
-    r"(?P<sep>=|%3D)(?P<value>[^\s&;,|]+)",
-    re.IGNORECASE,
-)
+_PAIR = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>=|%3D)(?P<value>[^\s&;,|]+)", re.IGNORECASE)
+_CREDENTIAL_KEY = re.compile(r"PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|AUTH", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
     """*text* with URL passwords and values of credential-shaped keys masked."""
-    text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
-    return _CREDENTIAL_PAIR.sub(
-        lambda m: m.group(0) if m.group("value") in (MASK, "…") else f"{m.group('key')}{m.group('sep')}{MASK}",
-        text,
-    )
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+    if "=" in text or "%3" in text:
+        text = _PAIR.sub(_mask_pair, text)
+    return text
+
+
+def _mask_pair(match: re.Match[str]) -> str:
+    if match.group("value") in (MASK, "…") or not _CREDENTIAL_KEY.search(match.group("key")):
+        return match.group(0)
+    return f"{match.group('key')}{match.group('sep')}{MASK}"
 
 
 class DecisionLog:
