@@ -391,3 +391,48 @@ def test_serve_reloads_on_sighup_and_keeps_the_old_policy_when_the_new_one_is_br
         assert process.wait(timeout=30) == 0
     assert events()[-1]["event"] == "stop" and not sock.exists()
     assert os.path.exists(log_path)
+
+
+# --- Swarm services ------------------------------------------------------------------------
+
+
+SERVICE = {
+    "Name": "cache",
+    "TaskTemplate": {
+        "ContainerSpec": {
+            "Image": "redis:7.2", "Args": ["redis-server"], "Env": ["TZ=UTC"], "TTY": False,
+            "Hosts": ["10.0.0.5 db primary"], "Privileges": {"Seccomp": {"Mode": "unconfined"}},
+            "Mounts": [{"Type": "bind", "Source": "/var/run/docker.sock", "Target": "/var/run/docker.sock"}],
+        },
+        "Resources": {"Limits": {"NanoCPUs": 500000000, "MemoryBytes": 67108864, "Pids": 100}},
+        "RestartPolicy": {"Condition": "on-failure", "MaxAttempts": 3},
+        "LogDriver": {"Name": "json-file", "Options": {"max-size": "10m"}},
+    },
+    "EndpointSpec": {"Ports": [{"Protocol": "tcp", "TargetPort": 6379, "PublishedPort": 6379}]},
+}
+
+
+def test_a_service_spec_is_read_as_the_create_body_of_its_containers():
+    from dockaudit.enforce.service import create_body_of_service
+
+    name, body = create_body_of_service(read_body(json.dumps(SERVICE).encode(), service=True))
+    host = body["HostConfig"]
+    assert name == "cache" and body["Image"] == "redis:7.2" and body["Cmd"] == ["redis-server"]
+    assert host["NanoCpus"] == 500000000 and host["Memory"] == 67108864 and host["PidsLimit"] == 100
+    assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    assert host["ExtraHosts"] == ["db:10.0.0.5", "primary:10.0.0.5"]
+    assert host["SecurityOpt"] == ["seccomp=unconfined"]
+    assert host["PortBindings"] == {"6379/tcp": [{"HostIp": "", "HostPort": "6379"}]}
+    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "10m"}}
+
+
+def test_service_create_and_update_are_judged_whole():
+    for uri in ("/v1.41/services/create", "/v1.41/services/abc/update?version=12"):
+        decision = judge(policy(), request(uri, SERVICE))
+        assert not decision.allow and sorted(set(denied_ids(decision))) == ["DA205", "DA507"]
+        assert decision.record["container"] == "cache" and decision.record["image"] == "redis:7.2"
+        found = {f["rule"] for f in decision.record["findings"]}
+        assert {"DA405", "DA403"} <= found and not {"DA101", "DA102", "DA103", "DA601"} & found
+    plugin_service = {"Name": "p", "TaskTemplate": {"PluginSpec": {"Name": "vieux/sshfs"}, "Runtime": "plugin"}}
+    decision = judge(policy(), request("/v1.41/services/create", plugin_service))
+    assert not decision.allow and "no container spec" in decision.message

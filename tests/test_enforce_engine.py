@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 import re
 import shutil
 import socket
@@ -216,6 +217,65 @@ def test_unknown_api_version_is_refused(enforcing, engine):
     body = json.dumps({"Image": BASE_IMAGE}).encode()
     status, text = _post(engine, "/v1.99/containers/create?name=enf-version", body)
     assert status == 403 and "API version v1.99" in text, (status, text)
+
+
+def _free_port(kind: socket.SocketKind, low: int = 20000, high: int = 45000) -> int:
+    """A port of *kind* nobody on this machine has bound, between *low* and *high*."""
+    for _ in range(200):
+        port = random.randint(low, high)
+        with socket.socket(socket.AF_INET, kind) as probe:
+            try:
+                probe.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+@pytest.fixture
+def swarm(enforcing, engine) -> Iterator[Engine]:
+    """The engine as a one-node Swarm manager: its own ports and its own host bridge for docker_gwbridge.
+
+    Swarm would make a host bridge named docker_gwbridge, a name other engines on the
+    machine may use: the network is made first under a bridge name of this engine's own.
+    """
+    gateway_bridge = engine.bridge + "g"
+    engine.docker("network", "create", "--subnet", engine.free_subnet(), "--opt",
+                  f"com.docker.network.bridge.name={gateway_bridge}", "--opt",
+                  "com.docker.network.bridge.enable_ip_masquerade=false", "docker_gwbridge")
+    try:
+        engine.docker("swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr",
+                      f"127.0.0.1:{_free_port(socket.SOCK_STREAM)}", "--data-path-port",
+                      str(_free_port(socket.SOCK_DGRAM)), "--default-addr-pool", engine.free_subnet(),
+                      "--default-addr-pool-mask-length", "26", timeout=120)
+        yield engine
+    finally:
+        engine.docker("swarm", "leave", "--force", check=False, timeout=120)
+        engine.docker("network", "rm", "docker_gwbridge", check=False)
+        subprocess.run(["ip", "link", "del", gateway_bridge], capture_output=True)
+
+
+def test_swarm_service_create_and_update_are_judged(enforcing, swarm):
+    image = swarm.tag("busybox:1.36")
+    service = ["service", "create", "--detach", "--no-resolve-image", "--limit-memory", "64m"]
+    message = denial(swarm.docker(*service, "--name", "enf-svc-bad", "--mount",
+                                  "type=bind,src=/var/run/docker.sock,dst=/var/run/docker.sock",
+                                  "--cap-add", "SYS_ADMIN", image, "sleep", "300", check=False))
+    assert RULE_ID.findall(message)[:2] == ["DA205", "DA502"], message
+    proc = swarm.docker(*service, "--name", "enf-svc", image, "sleep", "300", check=False)
+    assert proc.returncode == 0, proc.stderr
+    try:
+        message = denial(swarm.docker("service", "update", "--detach", "--no-resolve-image", "--env-add",
+                                      "API_TOKEN=tok-literal-value", "enf-svc", check=False))
+        assert "DA801" in message and "tok-literal-value" not in enforcing.log.read_text()
+        proc = swarm.docker("service", "update", "--detach", "--no-resolve-image", "--env-add", "MODE=x",
+                            "enf-svc", check=False)
+        assert proc.returncode == 0, proc.stderr
+        kinds = [(r["request"]["kind"], r["decision"]) for r in enforcing.decisions()[-4:]]
+        assert kinds == [("service-create", "deny"), ("service-create", "allow"), ("service-update", "deny"),
+                         ("service-update", "allow")], kinds
+    finally:
+        swarm.docker("service", "rm", "enf-svc", check=False)
 
 
 def test_dry_run_allows_and_logs_what_it_would_deny(plugin, engine):

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 # Field names of the engine's request structs: Config, HostConfig (with Resources),
-# NetworkingConfig and EndpointSettings, Mount, ExecConfig, UpdateConfig, and their parts.
+# NetworkingConfig and EndpointSettings, Mount, ExecConfig, UpdateConfig, ServiceSpec, and their parts.
 STRUCT_FIELDS = """
 Hostname Domainname User AttachStdin AttachStdout AttachStderr ExposedPorts Tty OpenStdin StdinOnce
 Env Cmd Healthcheck ArgsEscaped Image Volumes WorkingDir Entrypoint NetworkDisabled MacAddress OnBuild
@@ -37,7 +37,17 @@ Config MaximumRetryCount Test Interval Timeout StartPeriod StartInterval Retries
 Soft Hard Path Rate Weight PathOnHost PathInContainer CgroupPermissions Driver Count DeviceIDs Capabilities
 Detach DetachKeys
 """.split()
-_CANONICAL = {name.lower(): name for name in STRUCT_FIELDS}
+# ServiceSpec and its parts; where a name differs from a container field only in case (TTY, NanoCPUs),
+# the service's spelling holds in a service body
+SERVICE_FIELDS = """
+TaskTemplate ContainerSpec Command Args Dir Groups Privileges CredentialSpec SELinuxContext Disable Seccomp
+AppArmor NoNewPrivileges TTY StopGracePeriod Hosts DNSConfig Nameservers Search Secrets Configs
+CapabilityAdd CapabilityDrop Resources Limits Reservations NanoCPUs MemoryBytes Pids Condition Delay
+MaxAttempts Window Placement Networks LogDriver EndpointSpec Ports Protocol TargetPort PublishedPort
+PublishMode Replicated Replicas Global UpdateConfig RollbackConfig ForceUpdate PluginSpec
+""".split()
+_CONTAINER = {name.lower(): name for name in STRUCT_FIELDS}
+_SERVICE = {**_CONTAINER, **{name.lower(): name for name in SERVICE_FIELDS}}
 # fields whose value is a JSON object keyed by data, not by field names
 MAP_FIELDS = {"Labels", "Sysctls", "StorageOpt", "Tmpfs", "ExposedPorts", "Volumes", "DriverOpts",
               "Options", "Annotations", "EndpointsConfig", "PortBindings"}
@@ -52,8 +62,11 @@ class _Pairs(list):
     """A JSON object as its key/value pairs, in order, duplicates kept."""
 
 
-def read_body(raw: bytes) -> dict[str, Any]:
-    """The body as a dict with canonical field names; `UnreadableBody` when it cannot be read."""
+def read_body(raw: bytes, *, service: bool = False) -> dict[str, Any]:
+    """The body as a dict with canonical field names; `UnreadableBody` when it cannot be read.
+
+    *service*: the body is a Swarm service spec, else a container request.
+    """
     if not raw:
         raise UnreadableBody("the request has no body (sent chunked, or larger than the engine passes on)")
     try:
@@ -68,22 +81,22 @@ def read_body(raw: bytes) -> dict[str, Any]:
         raise UnreadableBody("the body is nested too deeply") from None
     if not isinstance(data, _Pairs):
         raise UnreadableBody("the body is not a JSON object")
-    return _canonical(data, parent=None)
+    return _canonical(data, None, _SERVICE if service else _CONTAINER)
 
 
-def _canonical(node: Any, parent: str | None) -> Any:
+def _canonical(node: Any, parent: str | None, names: dict[str, str]) -> Any:
     if isinstance(node, _Pairs):
         is_map = parent in MAP_FIELDS or parent == "LogConfig.Config"
         result: dict[str, Any] = {}
         for key, value in node:
-            name = key if is_map else _CANONICAL.get(_fold(key), key)
+            name = key if is_map else names.get(_fold(key), key)
             if name in result and not is_map:  # a map key given twice: the last counts, in Go too
                 raise UnreadableBody(f"the body gives {name} twice")
             child = "LogConfig.Config" if parent == "LogConfig" and name == "Config" else name
-            result[name] = _canonical(value, None if is_map else child)
+            result[name] = _canonical(value, None if is_map else child, names)
         return result
     if isinstance(node, list):
-        return [_canonical(item, None) for item in node]
+        return [_canonical(item, None, names) for item in node]
     return node
 
 

@@ -8,7 +8,9 @@ Judged (``POST`` only, after the API version prefix):
   policy) is laid over a container that has every limit, and the findings
   that change brings are the update's;
 - ``/containers/{id}/exec`` with ``Privileged``: read as the ``docker exec
-  --privileged`` command it is, by the rules that read commands.
+  --privileged`` command it is, by the rules that read commands;
+- ``/services/create`` and ``/services/{id}/update``: the whole service spec,
+  its task template read as the create body of the containers it will start.
 
 Everything else is allowed without parsing. Fail-closed: a judged request
 whose body cannot be read, an API version outside `API_VERSIONS`, or an
@@ -35,6 +37,7 @@ from dockaudit.config import Config, RuleSettings
 from dockaudit.engine import Engine, EngineResult
 from dockaudit.enforce.body import UnreadableBody, read_body
 from dockaudit.enforce.log import redact
+from dockaudit.enforce.service import create_body_of_service
 from dockaudit.model import ContainerSpec, Finding
 from dockaudit.rulebase import Rule
 
@@ -44,6 +47,8 @@ _ROUTES = (
     (re.compile(r"^/containers/create$"), "create"),
     (re.compile(r"^/containers/([^/]+)/update$"), "update"),
     (re.compile(r"^/containers/([^/]+)/exec$"), "exec"),
+    (re.compile(r"^/services/create$"), "service-create"),
+    (re.compile(r"^/services/([^/]+)/update$"), "service-update"),
 )
 # What an update is laid over: a container with every limit and a restart policy.
 _LIMITED = {
@@ -142,7 +147,7 @@ def judge(policy: Policy, request: Mapping[str, Any]) -> Decision:
     kind, container, version, query = judged_route
     try:
         _check_version(version)
-        body = _body(request.get("RequestBody"))
+        body = _body(request.get("RequestBody"), service=kind.startswith("service"))
         judged = _judge(policy, kind, container, query, body)
     except (_Refused, UnreadableBody) as exc:
         return _error_decision(policy, started, request, str(exc), kind=kind, container=container)
@@ -193,7 +198,7 @@ def _check_version(version: str) -> None:
         raise _Refused(f"API version v{version} is not one dockaudit knows ({low} to {high})")
 
 
-def _body(encoded: Any) -> dict[str, Any]:
+def _body(encoded: Any, *, service: bool) -> dict[str, Any]:
     if encoded is None or encoded == "":
         raw = b""
     elif isinstance(encoded, str):
@@ -203,7 +208,7 @@ def _body(encoded: Any) -> dict[str, Any]:
             raise UnreadableBody("the request body is not valid base64") from None
     else:
         raise UnreadableBody("the request body is not a base64 string")
-    return read_body(raw)
+    return read_body(raw, service=service)
 
 
 def _judge(policy: Policy, kind: str, container: str | None, query: dict[str, list[str]],
@@ -211,12 +216,15 @@ def _judge(policy: Policy, kind: str, container: str | None, query: dict[str, li
     from dockaudit.sources.inspect import spec_from_create_body, spec_from_inspect
 
     errors: list[str] = []
-    if kind == "create":
-        _expect_objects(body, "HostConfig", "NetworkingConfig")
-        name = (query.get("name") or [""])[-1]
+    if kind in ("create", "service-create", "service-update"):
+        if kind == "create":
+            _expect_objects(body, "HostConfig", "NetworkingConfig")
+            name = (query.get("name") or [""])[-1] or None
+        else:  # a service update sends the whole new spec: it is judged whole
+            name, body = create_body_of_service(body)
         spec = spec_from_create_body(body, name)
         image = body.get("Image") if isinstance(body.get("Image"), str) else None
-        return _Judged(kind, name or None, image, _container_findings(policy, spec, errors), errors)
+        return _Judged(kind, name or container, image, _container_findings(policy, spec, errors), errors)
     if kind == "update":
         changes = {key: value for key, value in body.items() if _changes(key, value)}
         before = _container_findings(policy, spec_from_inspect({"Name": container, "HostConfig": _LIMITED}), [])
