@@ -219,7 +219,7 @@ def _judge(policy: Policy, kind: str, container: str | None, query: dict[str, li
     if kind in ("create", "service-create", "service-update"):
         if kind == "create":
             _expect_objects(body, "HostConfig", "NetworkingConfig")
-            name = (query.get("name") or [""])[-1] or None
+            name = (query.get("name") or [""])[0] or None  # the engine reads the first
         else:  # a service update sends the whole new spec: it is judged whole
             name, body = create_body_of_service(body)
         spec = spec_from_create_body(body, name)
