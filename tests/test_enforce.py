@@ -436,3 +436,20 @@ def test_service_create_and_update_are_judged_whole():
     plugin_service = {"Name": "p", "TaskTemplate": {"PluginSpec": {"Name": "vieux/sshfs"}, "Runtime": "plugin"}}
     decision = judge(policy(), request("/v1.41/services/create", plugin_service))
     assert not decision.allow and "no container spec" in decision.message
+
+
+def test_the_systemd_unit_runs_the_command_as_documented():
+    import shlex
+
+    from dockaudit.cli import build_parser
+    from dockaudit.enforce.server import DEFAULT_SOCKET
+
+    unit = (Path(__file__).resolve().parents[1] / "contrib" / "systemd" / "dockaudit-enforce.service").read_text()
+    settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
+    program, *arguments = shlex.split(settings["ExecStart"])
+    assert program.endswith("/dockaudit")
+    args = build_parser().parse_args(arguments)
+    assert args.func.__name__ == "cmd_serve" and args.socket == DEFAULT_SOCKET and not args.dry_run
+    writable = settings["ReadWritePaths"].split()
+    assert str(Path(args.socket).parent) in writable and str(Path(args.log).parent) in writable
+    assert "docker.service" in settings["Before"] and "docker.service" in settings["WantedBy"]
