@@ -88,7 +88,8 @@ def test_a_label_given_twice_is_data_not_an_ambiguity():
     ("POST", "/v1.41/containers/abc/update", ("update", "abc", "1.41")),
     ("POST", "/v1.41/containers/my%20app/exec", ("exec", "my app", "1.41")),
     ("GET", "/v1.41/containers/json", None),
-    ("POST", "/v1.41/containers/abc/start", None),
+    ("POST", "/v1.41/containers/abc/start", ("start", "abc", "1.41")),
+    ("POST", "/v1.41/containers/abc/kill", None),
     ("POST", "/v1.41/images/create?fromImage=busybox", None),
 ])
 def test_routes(method, uri, expected):
@@ -164,6 +165,12 @@ def test_exec_is_judged_only_when_privileged():
     assert decision.record["container"] == "web"
     odd = judge(policy(), request("/v1.41/containers/web/exec", {"Privileged": "yes"}))
     assert not odd.allow and "Privileged is not true or false" in odd.message
+
+
+def test_a_start_is_allowed_unless_it_carries_settings_that_replace_the_created_ones():
+    assert judge(policy(), request("/v1.41/containers/web/start")).allow
+    decision = judge(policy(), request("/v1.23/containers/web/start", {"Privileged": True}))
+    assert not decision.allow and "API before 1.24" in decision.message
 
 
 def test_dry_run_allows_and_records_what_it_would_deny():

@@ -213,6 +213,17 @@ def test_keys_in_any_case_are_read_as_the_engine_reads_them(enforcing, engine):
     assert not {"enf-case", "enf-twice"} & container_names(engine)
 
 
+def test_a_start_that_would_make_the_container_privileged_is_refused(enforcing, engine):
+    engine.docker("create", "--name", "enf-start", "--memory", "64m", BASE_IMAGE, "sleep", "300")
+    try:
+        status, text = _post(engine, "/v1.23/containers/enf-start/start", json.dumps({"Privileged": True}).encode())
+        assert status == 403 and "API before 1.24" in text, (status, text)
+        assert engine.docker("start", "enf-start", check=False).returncode == 0
+        assert engine.client().api.inspect_container("enf-start")["HostConfig"]["Privileged"] is False
+    finally:
+        engine.remove_containers("enf-start")
+
+
 def test_unknown_api_version_is_refused(enforcing, engine):
     body = json.dumps({"Image": BASE_IMAGE}).encode()
     status, text = _post(engine, "/v1.99/containers/create?name=enf-version", body)

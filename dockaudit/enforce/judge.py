@@ -10,7 +10,9 @@ Judged (``POST`` only, after the API version prefix):
 - ``/containers/{id}/exec`` with ``Privileged``: read as the ``docker exec
   --privileged`` command it is, by the rules that read commands;
 - ``/services/create`` and ``/services/{id}/update``: the whole service spec,
-  its task template read as the create body of the containers it will start.
+  its task template read as the create body of the containers it will start;
+- ``/containers/{id}/start`` with a body: refused, since before API 1.24 such a
+  body replaces the settings the container was created (and judged) with.
 
 Everything else is allowed without parsing. Fail-closed: a judged request
 whose body cannot be read, an API version outside `API_VERSIONS`, or an
@@ -45,10 +47,11 @@ API_VERSIONS = ((1, 12), (1, 51))  # the request bodies of these engine API vers
 _VERSIONED = re.compile(r"^/v([^/]*)(/.*)?$")
 _ROUTES = (
     (re.compile(r"^/containers/create$"), "create"),
-    (re.compile(r"^/containers/([^/]+)/update$"), "update"),
-    (re.compile(r"^/containers/([^/]+)/exec$"), "exec"),
+    (re.compile(r"^/containers/(.+)/update$"), "update"),  # names match .* in the engine's routes too
+    (re.compile(r"^/containers/(.+)/exec$"), "exec"),
+    (re.compile(r"^/containers/(.+)/start$"), "start"),
     (re.compile(r"^/services/create$"), "service-create"),
-    (re.compile(r"^/services/([^/]+)/update$"), "service-update"),
+    (re.compile(r"^/services/(.+)/update$"), "service-update"),
 )
 # What an update is laid over: a container with every limit and a restart policy.
 _LIMITED = {
@@ -145,8 +148,13 @@ def judge(policy: Policy, request: Mapping[str, Any]) -> Decision:
     if judged_route is None:
         return Decision(True)
     kind, container, version, query = judged_route
+    if kind == "start" and not request.get("RequestBody"):
+        return Decision(True)  # a start without a body starts the container as it was created
     try:
         _check_version(version)
+        if kind == "start":  # before API 1.24 a start could carry a HostConfig that replaces the created one
+            raise _Refused("a start request that carries a HostConfig (API before 1.24) is not judged; "
+                           "create the container with those settings instead")
         body = _body(request.get("RequestBody"), service=kind.startswith("service"))
         judged = _judge(policy, kind, container, query, body)
     except (_Refused, UnreadableBody) as exc:
