@@ -87,8 +87,10 @@ class Policy:
         def engine(judged: set[str]) -> Engine:
             enabled = {rule_id: replace(config.rules.get(rule_id, RuleSettings()), enabled=rule_id in judged)
                        for rule_id in rules}
-            # inline ignores belong to scripts; the request's own labels cannot waive the policy either
-            return Engine(rules, replace(config, rules=enabled, inline_ignores=False))
+            # inline ignores belong to scripts; the request's own labels cannot waive the policy either.
+            # A request is a container about to exist, whatever file it came from: judged broadly
+            # (profile cis), every rule set on or off above.
+            return Engine(rules, replace(config, rules=enabled, inline_ignores=False, profile="cis", purpose=()))
 
         return cls(engine(deny), engine(logged), frozenset(deny), settings.fail_open, dry_run)
 
