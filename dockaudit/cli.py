@@ -848,6 +848,10 @@ def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
                             help="make `docker audit …` run dockaudit (a docker CLI plugin for this user)")
     plugin.add_argument("--uninstall", action="store_true", help="remove the plugin instead")
     plugin.set_defaults(func=cmd_install_docker_plugin)
+
+    from dockaudit.enforce.cli import add_parser as add_enforce_parser
+
+    add_enforce_parser(sub)
     return parser
 
 
