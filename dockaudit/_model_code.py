@@ -14,12 +14,18 @@ SOURCES = (
     'def __create_fn__(cls, FrozenInstanceError):\n def __setattr__(self,name,value):\n  if type(self) is cls or name in (\'path\',\'line\',\'column\',\'end_line\',\'end_column\',):\n   raise FrozenInstanceError(f"cannot assign to field {name!r}")\n  super(cls, self).__setattr__(name, value)\n return __setattr__',
     'def __create_fn__(cls, FrozenInstanceError):\n def __delattr__(self,name):\n  if type(self) is cls or name in (\'path\',\'line\',\'column\',\'end_line\',\'end_column\',):\n   raise FrozenInstanceError(f"cannot delete field {name!r}")\n  super(cls, self).__delattr__(name)\n return __delattr__',
     'def __create_fn__():\n def __hash__(self):\n  return hash((self.path,self.line,self.column,self.end_line,self.end_column,))\n return __hash__',
-    "def __create_fn__(_type_id, _type_name, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _return_type):\n def __init__(self,id:_type_id,name:_type_name)->_return_type:\n  __dataclass_builtins_object__.__setattr__(self,'id',id)\n  __dataclass_builtins_object__.__setattr__(self,'name',name)\n return __init__",
-    'def __create_fn__():\n def __repr__(self):\n  return self.__class__.__qualname__ + f"(id={self.id!r}, name={self.name!r})"\n return __repr__',
-    'def __create_fn__():\n def __eq__(self,other):\n  if other.__class__ is self.__class__:\n   return (self.id,self.name,)==(other.id,other.name,)\n  return NotImplemented\n return __eq__',
-    'def __create_fn__(cls, FrozenInstanceError):\n def __setattr__(self,name,value):\n  if type(self) is cls or name in (\'id\',\'name\',):\n   raise FrozenInstanceError(f"cannot assign to field {name!r}")\n  super(cls, self).__setattr__(name, value)\n return __setattr__',
-    'def __create_fn__(cls, FrozenInstanceError):\n def __delattr__(self,name):\n  if type(self) is cls or name in (\'id\',\'name\',):\n   raise FrozenInstanceError(f"cannot delete field {name!r}")\n  super(cls, self).__delattr__(name)\n return __delattr__',
-    'def __create_fn__():\n def __hash__(self):\n  return hash((self.id,self.name,))\n return __hash__',
+    "def __create_fn__(_type_id, _type_name, _type_kind, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _dflt_kind, _return_type):\n def __init__(self,id:_type_id,name:_type_name,kind:_type_kind=_dflt_kind)->_return_type:\n  __dataclass_builtins_object__.__setattr__(self,'id',id)\n  __dataclass_builtins_object__.__setattr__(self,'name',name)\n  __dataclass_builtins_object__.__setattr__(self,'kind',kind)\n return __init__",
+    'def __create_fn__():\n def __repr__(self):\n  return self.__class__.__qualname__ + f"(id={self.id!r}, name={self.name!r}, kind={self.kind!r})"\n return __repr__',
+    'def __create_fn__():\n def __eq__(self,other):\n  if other.__class__ is self.__class__:\n   return (self.id,self.name,self.kind,)==(other.id,other.name,other.kind,)\n  return NotImplemented\n return __eq__',
+    'def __create_fn__(cls, FrozenInstanceError):\n def __setattr__(self,name,value):\n  if type(self) is cls or name in (\'id\',\'name\',\'kind\',):\n   raise FrozenInstanceError(f"cannot assign to field {name!r}")\n  super(cls, self).__setattr__(name, value)\n return __setattr__',
+    'def __create_fn__(cls, FrozenInstanceError):\n def __delattr__(self,name):\n  if type(self) is cls or name in (\'id\',\'name\',\'kind\',):\n   raise FrozenInstanceError(f"cannot delete field {name!r}")\n  super(cls, self).__delattr__(name)\n return __delattr__',
+    'def __create_fn__():\n def __hash__(self):\n  return hash((self.id,self.name,self.kind,))\n return __hash__',
+    "def __create_fn__(_type_name, _type_endpoint, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _return_type):\n def __init__(self,name:_type_name,endpoint:_type_endpoint)->_return_type:\n  __dataclass_builtins_object__.__setattr__(self,'name',name)\n  __dataclass_builtins_object__.__setattr__(self,'endpoint',endpoint)\n return __init__",
+    'def __create_fn__():\n def __repr__(self):\n  return self.__class__.__qualname__ + f"(name={self.name!r}, endpoint={self.endpoint!r})"\n return __repr__',
+    'def __create_fn__():\n def __eq__(self,other):\n  if other.__class__ is self.__class__:\n   return (self.name,self.endpoint,)==(other.name,other.endpoint,)\n  return NotImplemented\n return __eq__',
+    'def __create_fn__(cls, FrozenInstanceError):\n def __setattr__(self,name,value):\n  if type(self) is cls or name in (\'name\',\'endpoint\',):\n   raise FrozenInstanceError(f"cannot assign to field {name!r}")\n  super(cls, self).__setattr__(name, value)\n return __setattr__',
+    'def __create_fn__(cls, FrozenInstanceError):\n def __delattr__(self,name):\n  if type(self) is cls or name in (\'name\',\'endpoint\',):\n   raise FrozenInstanceError(f"cannot delete field {name!r}")\n  super(cls, self).__delattr__(name)\n return __delattr__',
+    'def __create_fn__():\n def __hash__(self):\n  return hash((self.name,self.endpoint,))\n return __hash__',
     "def __create_fn__(_type_text, _type_value, _type_loc, _type_splits, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _dflt_splits, _return_type):\n def __init__(self,text:_type_text,value:_type_value,loc:_type_loc,splits:_type_splits=_dflt_splits)->_return_type:\n  __dataclass_builtins_object__.__setattr__(self,'text',text)\n  __dataclass_builtins_object__.__setattr__(self,'value',value)\n  __dataclass_builtins_object__.__setattr__(self,'loc',loc)\n  __dataclass_builtins_object__.__setattr__(self,'splits',splits)\n return __init__",
     'def __create_fn__():\n def __repr__(self):\n  return self.__class__.__qualname__ + f"(text={self.text!r}, value={self.value!r}, loc={self.loc!r}, splits={self.splits!r})"\n return __repr__',
     'def __create_fn__():\n def __eq__(self,other):\n  if other.__class__ is self.__class__:\n   return (self.text,self.value,self.loc,self.splits,)==(other.text,other.value,other.loc,other.splits,)\n  return NotImplemented\n return __eq__',
@@ -158,12 +164,12 @@ SOURCES = (
     'def __create_fn__(cls, FrozenInstanceError):\n def __setattr__(self,name,value):\n  if type(self) is cls or name in (\'path\',\'kind\',\'commands\',\'problems\',\'suppressions\',\'lines\',\'stray_directives\',):\n   raise FrozenInstanceError(f"cannot assign to field {name!r}")\n  super(cls, self).__setattr__(name, value)\n return __setattr__',
     'def __create_fn__(cls, FrozenInstanceError):\n def __delattr__(self,name):\n  if type(self) is cls or name in (\'path\',\'kind\',\'commands\',\'problems\',\'suppressions\',\'lines\',\'stray_directives\',):\n   raise FrozenInstanceError(f"cannot delete field {name!r}")\n  super(cls, self).__delattr__(name)\n return __delattr__',
     'def __create_fn__():\n def __hash__(self):\n  return hash((self.path,self.kind,self.commands,self.problems,self.suppressions,self.lines,self.stray_directives,))\n return __hash__',
-    "def __create_fn__(_type_rule_id, _type_name, _type_severity, _type_message, _type_location, _type_fix, _type_container, _type_suppressed, _type_fingerprint_basis, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _dflt_fix, _dflt_container, _dflt_suppressed, _dflt_fingerprint_basis, _return_type):\n def __init__(self,rule_id:_type_rule_id,name:_type_name,severity:_type_severity,message:_type_message,location:_type_location,fix:_type_fix=_dflt_fix,container:_type_container=_dflt_container,suppressed:_type_suppressed=_dflt_suppressed,fingerprint_basis:_type_fingerprint_basis=_dflt_fingerprint_basis)->_return_type:\n  __dataclass_builtins_object__.__setattr__(self,'rule_id',rule_id)\n  __dataclass_builtins_object__.__setattr__(self,'name',name)\n  __dataclass_builtins_object__.__setattr__(self,'severity',severity)\n  __dataclass_builtins_object__.__setattr__(self,'message',message)\n  __dataclass_builtins_object__.__setattr__(self,'location',location)\n  __dataclass_builtins_object__.__setattr__(self,'fix',fix)\n  __dataclass_builtins_object__.__setattr__(self,'container',container)\n  __dataclass_builtins_object__.__setattr__(self,'suppressed',suppressed)\n  __dataclass_builtins_object__.__setattr__(self,'fingerprint_basis',fingerprint_basis)\n return __init__",
-    'def __create_fn__():\n def __repr__(self):\n  return self.__class__.__qualname__ + f"(rule_id={self.rule_id!r}, name={self.name!r}, severity={self.severity!r}, message={self.message!r}, location={self.location!r}, fix={self.fix!r}, container={self.container!r}, suppressed={self.suppressed!r}, fingerprint_basis={self.fingerprint_basis!r})"\n return __repr__',
-    'def __create_fn__():\n def __eq__(self,other):\n  if other.__class__ is self.__class__:\n   return (self.rule_id,self.name,self.severity,self.message,self.location,self.fix,self.container,self.suppressed,self.fingerprint_basis,)==(other.rule_id,other.name,other.severity,other.message,other.location,other.fix,other.container,other.suppressed,other.fingerprint_basis,)\n  return NotImplemented\n return __eq__',
-    'def __create_fn__(cls, FrozenInstanceError):\n def __setattr__(self,name,value):\n  if type(self) is cls or name in (\'rule_id\',\'name\',\'severity\',\'message\',\'location\',\'fix\',\'container\',\'suppressed\',\'fingerprint_basis\',):\n   raise FrozenInstanceError(f"cannot assign to field {name!r}")\n  super(cls, self).__setattr__(name, value)\n return __setattr__',
-    'def __create_fn__(cls, FrozenInstanceError):\n def __delattr__(self,name):\n  if type(self) is cls or name in (\'rule_id\',\'name\',\'severity\',\'message\',\'location\',\'fix\',\'container\',\'suppressed\',\'fingerprint_basis\',):\n   raise FrozenInstanceError(f"cannot delete field {name!r}")\n  super(cls, self).__delattr__(name)\n return __delattr__',
-    'def __create_fn__():\n def __hash__(self):\n  return hash((self.rule_id,self.name,self.severity,self.message,self.location,self.fix,self.container,self.suppressed,self.fingerprint_basis,))\n return __hash__',
+    "def __create_fn__(_type_rule_id, _type_name, _type_severity, _type_message, _type_location, _type_fix, _type_container, _type_suppressed, _type_fingerprint_basis, _type_engine, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _dflt_fix, _dflt_container, _dflt_suppressed, _dflt_fingerprint_basis, _dflt_engine, _return_type):\n def __init__(self,rule_id:_type_rule_id,name:_type_name,severity:_type_severity,message:_type_message,location:_type_location,fix:_type_fix=_dflt_fix,container:_type_container=_dflt_container,suppressed:_type_suppressed=_dflt_suppressed,fingerprint_basis:_type_fingerprint_basis=_dflt_fingerprint_basis,engine:_type_engine=_dflt_engine)->_return_type:\n  __dataclass_builtins_object__.__setattr__(self,'rule_id',rule_id)\n  __dataclass_builtins_object__.__setattr__(self,'name',name)\n  __dataclass_builtins_object__.__setattr__(self,'severity',severity)\n  __dataclass_builtins_object__.__setattr__(self,'message',message)\n  __dataclass_builtins_object__.__setattr__(self,'location',location)\n  __dataclass_builtins_object__.__setattr__(self,'fix',fix)\n  __dataclass_builtins_object__.__setattr__(self,'container',container)\n  __dataclass_builtins_object__.__setattr__(self,'suppressed',suppressed)\n  __dataclass_builtins_object__.__setattr__(self,'fingerprint_basis',fingerprint_basis)\n  __dataclass_builtins_object__.__setattr__(self,'engine',engine)\n return __init__",
+    'def __create_fn__():\n def __repr__(self):\n  return self.__class__.__qualname__ + f"(rule_id={self.rule_id!r}, name={self.name!r}, severity={self.severity!r}, message={self.message!r}, location={self.location!r}, fix={self.fix!r}, container={self.container!r}, suppressed={self.suppressed!r}, fingerprint_basis={self.fingerprint_basis!r}, engine={self.engine!r})"\n return __repr__',
+    'def __create_fn__():\n def __eq__(self,other):\n  if other.__class__ is self.__class__:\n   return (self.rule_id,self.name,self.severity,self.message,self.location,self.fix,self.container,self.suppressed,self.fingerprint_basis,self.engine,)==(other.rule_id,other.name,other.severity,other.message,other.location,other.fix,other.container,other.suppressed,other.fingerprint_basis,other.engine,)\n  return NotImplemented\n return __eq__',
+    'def __create_fn__(cls, FrozenInstanceError):\n def __setattr__(self,name,value):\n  if type(self) is cls or name in (\'rule_id\',\'name\',\'severity\',\'message\',\'location\',\'fix\',\'container\',\'suppressed\',\'fingerprint_basis\',\'engine\',):\n   raise FrozenInstanceError(f"cannot assign to field {name!r}")\n  super(cls, self).__setattr__(name, value)\n return __setattr__',
+    'def __create_fn__(cls, FrozenInstanceError):\n def __delattr__(self,name):\n  if type(self) is cls or name in (\'rule_id\',\'name\',\'severity\',\'message\',\'location\',\'fix\',\'container\',\'suppressed\',\'fingerprint_basis\',\'engine\',):\n   raise FrozenInstanceError(f"cannot delete field {name!r}")\n  super(cls, self).__delattr__(name)\n return __delattr__',
+    'def __create_fn__():\n def __hash__(self):\n  return hash((self.rule_id,self.name,self.severity,self.message,self.location,self.fix,self.container,self.suppressed,self.fingerprint_basis,self.engine,))\n return __hash__',
 )
 _CODE = []
 
@@ -220,17 +226,18 @@ def __create_fn__():
 _CODE.append(__create_fn__.__code__)
 
 
-def __create_fn__(_type_id, _type_name, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _return_type):
- def __init__(self,id:_type_id,name:_type_name)->_return_type:
+def __create_fn__(_type_id, _type_name, _type_kind, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _dflt_kind, _return_type):
+ def __init__(self,id:_type_id,name:_type_name,kind:_type_kind=_dflt_kind)->_return_type:
   __dataclass_builtins_object__.__setattr__(self,'id',id)
   __dataclass_builtins_object__.__setattr__(self,'name',name)
+  __dataclass_builtins_object__.__setattr__(self,'kind',kind)
  return __init__
 _CODE.append(__create_fn__.__code__)
 
 
 def __create_fn__():
  def __repr__(self):
-  return self.__class__.__qualname__ + f"(id={self.id!r}, name={self.name!r})"
+  return self.__class__.__qualname__ + f"(id={self.id!r}, name={self.name!r}, kind={self.kind!r})"
  return __repr__
 _CODE.append(__create_fn__.__code__)
 
@@ -238,7 +245,7 @@ _CODE.append(__create_fn__.__code__)
 def __create_fn__():
  def __eq__(self,other):
   if other.__class__ is self.__class__:
-   return (self.id,self.name,)==(other.id,other.name,)
+   return (self.id,self.name,self.kind,)==(other.id,other.name,other.kind,)
   return NotImplemented
  return __eq__
 _CODE.append(__create_fn__.__code__)
@@ -246,7 +253,7 @@ _CODE.append(__create_fn__.__code__)
 
 def __create_fn__(cls, FrozenInstanceError):
  def __setattr__(self,name,value):
-  if type(self) is cls or name in ('id','name',):
+  if type(self) is cls or name in ('id','name','kind',):
    raise FrozenInstanceError(f"cannot assign to field {name!r}")
   super(cls, self).__setattr__(name, value)
  return __setattr__
@@ -255,7 +262,7 @@ _CODE.append(__create_fn__.__code__)
 
 def __create_fn__(cls, FrozenInstanceError):
  def __delattr__(self,name):
-  if type(self) is cls or name in ('id','name',):
+  if type(self) is cls or name in ('id','name','kind',):
    raise FrozenInstanceError(f"cannot delete field {name!r}")
   super(cls, self).__delattr__(name)
  return __delattr__
@@ -264,7 +271,56 @@ _CODE.append(__create_fn__.__code__)
 
 def __create_fn__():
  def __hash__(self):
-  return hash((self.id,self.name,))
+  return hash((self.id,self.name,self.kind,))
+ return __hash__
+_CODE.append(__create_fn__.__code__)
+
+
+def __create_fn__(_type_name, _type_endpoint, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _return_type):
+ def __init__(self,name:_type_name,endpoint:_type_endpoint)->_return_type:
+  __dataclass_builtins_object__.__setattr__(self,'name',name)
+  __dataclass_builtins_object__.__setattr__(self,'endpoint',endpoint)
+ return __init__
+_CODE.append(__create_fn__.__code__)
+
+
+def __create_fn__():
+ def __repr__(self):
+  return self.__class__.__qualname__ + f"(name={self.name!r}, endpoint={self.endpoint!r})"
+ return __repr__
+_CODE.append(__create_fn__.__code__)
+
+
+def __create_fn__():
+ def __eq__(self,other):
+  if other.__class__ is self.__class__:
+   return (self.name,self.endpoint,)==(other.name,other.endpoint,)
+  return NotImplemented
+ return __eq__
+_CODE.append(__create_fn__.__code__)
+
+
+def __create_fn__(cls, FrozenInstanceError):
+ def __setattr__(self,name,value):
+  if type(self) is cls or name in ('name','endpoint',):
+   raise FrozenInstanceError(f"cannot assign to field {name!r}")
+  super(cls, self).__setattr__(name, value)
+ return __setattr__
+_CODE.append(__create_fn__.__code__)
+
+
+def __create_fn__(cls, FrozenInstanceError):
+ def __delattr__(self,name):
+  if type(self) is cls or name in ('name','endpoint',):
+   raise FrozenInstanceError(f"cannot delete field {name!r}")
+  super(cls, self).__delattr__(name)
+ return __delattr__
+_CODE.append(__create_fn__.__code__)
+
+
+def __create_fn__():
+ def __hash__(self):
+  return hash((self.name,self.endpoint,))
  return __hash__
 _CODE.append(__create_fn__.__code__)
 
@@ -1526,8 +1582,8 @@ def __create_fn__():
 _CODE.append(__create_fn__.__code__)
 
 
-def __create_fn__(_type_rule_id, _type_name, _type_severity, _type_message, _type_location, _type_fix, _type_container, _type_suppressed, _type_fingerprint_basis, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _dflt_fix, _dflt_container, _dflt_suppressed, _dflt_fingerprint_basis, _return_type):
- def __init__(self,rule_id:_type_rule_id,name:_type_name,severity:_type_severity,message:_type_message,location:_type_location,fix:_type_fix=_dflt_fix,container:_type_container=_dflt_container,suppressed:_type_suppressed=_dflt_suppressed,fingerprint_basis:_type_fingerprint_basis=_dflt_fingerprint_basis)->_return_type:
+def __create_fn__(_type_rule_id, _type_name, _type_severity, _type_message, _type_location, _type_fix, _type_container, _type_suppressed, _type_fingerprint_basis, _type_engine, MISSING, _HAS_DEFAULT_FACTORY, __dataclass_builtins_object__, _dflt_fix, _dflt_container, _dflt_suppressed, _dflt_fingerprint_basis, _dflt_engine, _return_type):
+ def __init__(self,rule_id:_type_rule_id,name:_type_name,severity:_type_severity,message:_type_message,location:_type_location,fix:_type_fix=_dflt_fix,container:_type_container=_dflt_container,suppressed:_type_suppressed=_dflt_suppressed,fingerprint_basis:_type_fingerprint_basis=_dflt_fingerprint_basis,engine:_type_engine=_dflt_engine)->_return_type:
   __dataclass_builtins_object__.__setattr__(self,'rule_id',rule_id)
   __dataclass_builtins_object__.__setattr__(self,'name',name)
   __dataclass_builtins_object__.__setattr__(self,'severity',severity)
@@ -1537,13 +1593,14 @@ def __create_fn__(_type_rule_id, _type_name, _type_severity, _type_message, _typ
   __dataclass_builtins_object__.__setattr__(self,'container',container)
   __dataclass_builtins_object__.__setattr__(self,'suppressed',suppressed)
   __dataclass_builtins_object__.__setattr__(self,'fingerprint_basis',fingerprint_basis)
+  __dataclass_builtins_object__.__setattr__(self,'engine',engine)
  return __init__
 _CODE.append(__create_fn__.__code__)
 
 
 def __create_fn__():
  def __repr__(self):
-  return self.__class__.__qualname__ + f"(rule_id={self.rule_id!r}, name={self.name!r}, severity={self.severity!r}, message={self.message!r}, location={self.location!r}, fix={self.fix!r}, container={self.container!r}, suppressed={self.suppressed!r}, fingerprint_basis={self.fingerprint_basis!r})"
+  return self.__class__.__qualname__ + f"(rule_id={self.rule_id!r}, name={self.name!r}, severity={self.severity!r}, message={self.message!r}, location={self.location!r}, fix={self.fix!r}, container={self.container!r}, suppressed={self.suppressed!r}, fingerprint_basis={self.fingerprint_basis!r}, engine={self.engine!r})"
  return __repr__
 _CODE.append(__create_fn__.__code__)
 
@@ -1551,7 +1608,7 @@ _CODE.append(__create_fn__.__code__)
 def __create_fn__():
  def __eq__(self,other):
   if other.__class__ is self.__class__:
-   return (self.rule_id,self.name,self.severity,self.message,self.location,self.fix,self.container,self.suppressed,self.fingerprint_basis,)==(other.rule_id,other.name,other.severity,other.message,other.location,other.fix,other.container,other.suppressed,other.fingerprint_basis,)
+   return (self.rule_id,self.name,self.severity,self.message,self.location,self.fix,self.container,self.suppressed,self.fingerprint_basis,self.engine,)==(other.rule_id,other.name,other.severity,other.message,other.location,other.fix,other.container,other.suppressed,other.fingerprint_basis,other.engine,)
   return NotImplemented
  return __eq__
 _CODE.append(__create_fn__.__code__)
@@ -1559,7 +1616,7 @@ _CODE.append(__create_fn__.__code__)
 
 def __create_fn__(cls, FrozenInstanceError):
  def __setattr__(self,name,value):
-  if type(self) is cls or name in ('rule_id','name','severity','message','location','fix','container','suppressed','fingerprint_basis',):
+  if type(self) is cls or name in ('rule_id','name','severity','message','location','fix','container','suppressed','fingerprint_basis','engine',):
    raise FrozenInstanceError(f"cannot assign to field {name!r}")
   super(cls, self).__setattr__(name, value)
  return __setattr__
@@ -1568,7 +1625,7 @@ _CODE.append(__create_fn__.__code__)
 
 def __create_fn__(cls, FrozenInstanceError):
  def __delattr__(self,name):
-  if type(self) is cls or name in ('rule_id','name','severity','message','location','fix','container','suppressed','fingerprint_basis',):
+  if type(self) is cls or name in ('rule_id','name','severity','message','location','fix','container','suppressed','fingerprint_basis','engine',):
    raise FrozenInstanceError(f"cannot delete field {name!r}")
   super(cls, self).__delattr__(name)
  return __delattr__
@@ -1577,7 +1634,7 @@ _CODE.append(__create_fn__.__code__)
 
 def __create_fn__():
  def __hash__(self):
-  return hash((self.rule_id,self.name,self.severity,self.message,self.location,self.fix,self.container,self.suppressed,self.fingerprint_basis,))
+  return hash((self.rule_id,self.name,self.severity,self.message,self.location,self.fix,self.container,self.suppressed,self.fingerprint_basis,self.engine,))
  return __hash__
 _CODE.append(__create_fn__.__code__)
 

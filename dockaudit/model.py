@@ -117,10 +117,21 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class ContainerRef:
-    """A container on an engine, for findings that come from inspect JSON or live."""
+    """A container on an engine, for findings that come from inspect JSON or live.
+
+    ``kind`` is "service" for a Swarm service, whose task containers it stands for."""
 
     id: str
     name: str
+    kind: str = "container"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRef:
+    """The engine a live finding comes from: its name (a context, or the address given) and address."""
+
+    name: str
+    endpoint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,10 +546,12 @@ class Finding:
     container: ContainerRef | None = None
     suppressed: str | None = None  # the reason, when an ignore matched
     fingerprint_basis: str | None = None  # the normalised command, for stable fingerprints
+    engine: EngineRef | None = None  # live: the engine the container was read from
 
     def sort_key(self) -> tuple:
         loc = self.location
         return (
+            self.engine.name if self.engine else "",
             loc.path if loc else "",
             loc.line if loc else 0,
             loc.column if loc else 0,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import ipaddress
+import itertools
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,9 @@ BUSYBOX = Path("/bin/busybox")
 BASE_IMAGE = "dockaudit-test/busybox:base"
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 GROUP = "root:x:0:\naudio:x:29:\nnogroup:x:65534:\n"
+
+
+_BRIDGES = itertools.count()  # several engines in one process each get a bridge of their own
 
 
 class EngineUnavailable(Exception):
@@ -109,6 +114,16 @@ def _free_subnet(offset: int = 0) -> ipaddress.IPv4Network:
         if not any(net.overlaps(other) for other in used):
             return net
     raise EngineUnavailable("no free 10.213.x.0/24 subnet for the test bridge")
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    """Poll *condition* until it holds; fail the test after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -259,7 +274,7 @@ def start_engine(timeout: float = 30.0) -> Engine:
     rootfs = busybox_rootfs()
 
     root = Path(tempfile.mkdtemp(prefix="da-engine-", dir="/tmp"))
-    bridge = f"da{os.getpid() % 0xFFFFFF:x}br"
+    bridge = f"da{os.getpid() % 0xFFFFFF:x}n{next(_BRIDGES)}"
     subnet = _free_subnet()
     gateway = f"{next(subnet.hosts())}/{subnet.prefixlen}"
     for argv in (("ip", "link", "add", bridge, "type", "bridge"),

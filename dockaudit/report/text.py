@@ -42,8 +42,14 @@ def write_report(console: Console, report: Report) -> None:
     from dockaudit.report.codeframe import render_code_frame
 
     findings = report.visible()
+    engine = None
     for subject, group in groupby(findings, key=finding_subject):
-        console.print(Text(subject, style="bold underline"))
+        group = list(group)
+        if group[0].engine != engine and group[0].engine is not None:
+            engine = group[0].engine
+            title = engine.name if engine.name == engine.endpoint else f"{engine.name} ({engine.endpoint})"
+            console.print(Text(f"engine {title}", style="bold reverse"))
+        console.print(Text(subject.rsplit("@", 1)[0] if engine is not None else subject, style="bold underline"))
         # Findings on the same words share one code frame.
         for loc, same_place in groupby(group, key=lambda f: f.location):
             same_place = list(same_place)

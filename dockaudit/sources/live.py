@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,9 +25,11 @@ from urllib.parse import quote
 
 from dockaudit.model import ContainerSpec, Process
 from dockaudit.rulebase import HostInfo
+from dockaudit.sources.contexts import Endpoint, TlsFiles
 from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
 
-__all__ = ["InspectError", "LiveError", "LiveResult", "audit_host", "connect", "load_inspect_documents"]
+__all__ = ["EngineAudit", "InspectError", "LiveError", "LiveResult", "audit_fleet", "audit_host", "connect",
+           "load_inspect_documents"]
 
 WORKERS = 16
 CONNECT_TIMEOUT = 5.0
@@ -41,6 +44,16 @@ class LiveError(Exception):
 
 
 @dataclass
+class EngineAudit:
+    """One engine of a fleet run: what was read from it, or why it could not be read."""
+
+    endpoint: Endpoint
+    result: LiveResult | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
 class LiveResult:
     """What a live audit read: one spec per container, the host facts, and notes for the user."""
 
@@ -49,25 +62,35 @@ class LiveResult:
     notes: list[str] = field(default_factory=list)
 
 
-def connect(host: str | None, timeout: float = 10.0) -> Any:
+def connect(host: str | Endpoint | None, timeout: float = 10.0) -> Any:
     """A docker SDK client for *host* (else ``DOCKER_HOST``/the local socket), checked with a ping.
 
-    TLS settings come from the environment (``DOCKER_TLS_VERIFY``,
-    ``DOCKER_CERT_PATH``) as for the docker CLI. Raises `LiveError` within
-    about five seconds when the engine does not answer.
+    For an address, TLS settings come from the environment (``DOCKER_TLS_VERIFY``,
+    ``DOCKER_CERT_PATH``) as for the docker CLI; an `Endpoint` read from a context
+    brings its own. ``ssh://`` runs the system's ``ssh`` client (its config and
+    keys apply). Raises `LiveError` within about five seconds when the engine
+    does not answer.
     """
     import docker
     import docker.errors
     import requests.exceptions
 
+    endpoint = host if isinstance(host, Endpoint) else None
     environment = dict(os.environ)
-    if host:
+    if isinstance(host, str) and host:
         environment["DOCKER_HOST"] = host
+    if endpoint is not None:
+        environment["DOCKER_HOST"] = endpoint.host
     address = environment.get("DOCKER_HOST") or "the local socket (unix:///var/run/docker.sock)"
     connect_timeout = min(CONNECT_TIMEOUT, timeout) if timeout > 0 else CONNECT_TIMEOUT
+    ssh = address.startswith("ssh://")
     try:
-        client = docker.from_env(environment=environment, timeout=connect_timeout,
-                                 max_pool_size=WORKERS, use_ssh_client=False)
+        if endpoint is not None and not endpoint.from_environment:
+            client = docker.DockerClient(base_url=endpoint.host, tls=_tls_config(endpoint.tls),
+                                         timeout=connect_timeout, max_pool_size=WORKERS, use_ssh_client=ssh)
+        else:
+            client = docker.from_env(environment=environment, timeout=connect_timeout,
+                                     max_pool_size=WORKERS, use_ssh_client=ssh)
         client.api.ping()
     except docker.errors.TLSParameterError as exc:
         raise LiveError(f"cannot use the TLS settings for {address}: {exc}") from None
@@ -75,6 +98,16 @@ def connect(host: str | None, timeout: float = 10.0) -> Any:
         raise LiveError(f"cannot connect to the Docker engine at {address}: {_reason(exc)}") from None
     client.api.timeout = max(timeout, connect_timeout)
     return client
+
+
+def _tls_config(files: TlsFiles | None) -> Any:
+    """The SDK's TLS settings for a context's material (False: plain TCP)."""
+    if files is None:
+        return False
+    from docker.tls import TLSConfig
+
+    client_cert = (files.cert, files.key) if files.cert and files.key else None
+    return TLSConfig(client_cert=client_cert, ca_cert=files.ca if files.verify else None, verify=files.verify)
 
 
 def _reason(exc: BaseException) -> str:
@@ -87,7 +120,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def audit_host(
-    host: str | None,
+    host: str | Endpoint | None,
     *,
     all: bool = True,
     names: list[str] | None = None,
@@ -107,7 +140,8 @@ def audit_host(
 
     client = connect(host, timeout)
     api = client.api
-    reader = _reader(client, host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
+    address = host.host if isinstance(host, Endpoint) else host
+    reader = _reader(client, address or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
     filters: dict[str, list[str]] = {}
     if names:
         filters["name"] = list(names)
@@ -127,7 +161,8 @@ def audit_host(
             image_docs = dict(zip(image_ids, pool.map(lambda i: _quiet(api.inspect_image, i), image_ids),
                                   strict=True))
             ids = [s["Id"] for s in summaries if isinstance(s.get("Id"), str)]
-            documents = list(pool.map(lambda i: _inspect(reader, i, processes), ids))
+            broken = threading.Event()  # once the engine fails to answer, the other reads stop at once
+            documents = list(pool.map(lambda i: _guarded_inspect(reader, i, processes, broken), ids))
             info_doc = _dict(info.result())
             tag_ids = _tag_index(images.result())
             host_info = _host_info(info_doc, dangling.result())
@@ -158,6 +193,30 @@ def audit_host(
     result.specs.sort(key=lambda s: (s.name or "", s.container.id if s.container else ""))
     result.host = host_info
     return result
+
+
+def audit_fleet(endpoints: list[Endpoint], **options: Any) -> list[EngineAudit]:
+    """`audit_host` on every endpoint at once; an engine that fails is an `EngineAudit` with an error.
+
+    The engines are read in parallel, each with its own pool of readers, so a
+    fleet takes about as long as its slowest engine.
+    """
+
+    def one(endpoint: Endpoint) -> EngineAudit:
+        started = time.perf_counter()
+        try:
+            result = audit_host(endpoint, **options)
+        except LiveError as exc:
+            return EngineAudit(endpoint, error=exc.message, seconds=time.perf_counter() - started)
+        except Exception as exc:  # one engine's surprise must not lose the other engines
+            return EngineAudit(endpoint, error=f"internal error: {type(exc).__name__}: {exc}",
+                               seconds=time.perf_counter() - started)
+        return EngineAudit(endpoint, result=result, seconds=time.perf_counter() - started)
+
+    if len(endpoints) == 1:
+        return [one(endpoints[0])]
+    with ThreadPoolExecutor(max_workers=len(endpoints)) as pool:
+        return list(pool.map(one, endpoints))
 
 
 def _dict(value: Any) -> dict:
@@ -266,6 +325,19 @@ def _reader(client: Any, address: str | None) -> _SdkReader | _SocketReader:
     if address and address.startswith("unix://") and isinstance(getattr(api, "api_version", None), str):
         return _SocketReader(address[len("unix://"):], api.api_version, api.timeout)
     return _SdkReader(api)
+
+
+def _guarded_inspect(reader: _SdkReader | _SocketReader, container_id: str, processes: bool,
+                     broken: threading.Event) -> tuple[dict | None, tuple[Process, ...] | None, str]:
+    """`_inspect`, unless the engine already failed to answer: a transport failure sets *broken*
+    and is raised, and with *broken* set nothing more is asked (no wait for a timeout per container)."""
+    if broken.is_set():
+        raise OSError("the engine stopped answering")
+    try:
+        return _inspect(reader, container_id, processes)
+    except BaseException:
+        broken.set()
+        raise
 
 
 def _inspect(reader: _SdkReader | _SocketReader, container_id: str,
