@@ -506,7 +506,7 @@ def cmd_live(args: argparse.Namespace) -> int:
             _error(f"engine {_engine_label(ref)}: {audit.error}")
             notifications.append(Notification("", f"engine {_engine_label(ref)}: {audit.error}", "error", engine=ref))
             continue
-        checked = engine.check_live(audit.result.specs, audit.result.host)
+        checked = engine.check_live([*audit.result.specs, *audit.result.services], audit.result.host)
         result.findings.extend(replace(f, engine=ref) for f in checked.findings)
         result.errors.extend(checked.errors)
         notifications.extend(Notification("", f"engine {_engine_label(ref)}: {note}", "warning", engine=ref)

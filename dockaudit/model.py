@@ -345,6 +345,24 @@ class Process:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """What only a Swarm service has: how many tasks run where, and how they restart.
+
+    A `ContainerSpec` with a ``service`` stands for every task container of the
+    service; its ports are published on every node in ``ingress`` mode.
+    """
+
+    mode: str | Any = "replicated"  # replicated, global, replicated-job, global-job
+    replicas: int | Any | None = None  # None: the default (1) for replicated services
+    constraints: tuple[str | Any, ...] = ()  # placement constraints, "node.role==manager"
+    restart_condition: str | Any = "any"  # none, on-failure, any (the default)
+    restart_max_attempts: int | Any | None = None  # None or 0: unlimited
+    secrets: tuple[str | Any, ...] = ()  # names of the Swarm secrets given to the tasks
+    configs: tuple[str | Any, ...] = ()
+    ingress_ports: tuple[str, ...] = ()  # "8080:80/tcp": published in ingress mode (on every node)
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeState:
     """What only a running host knows. None on static specs."""
 
@@ -467,6 +485,7 @@ class ContainerSpec:
     stop_signal: str | Any | None = None
 
     runtime: RuntimeState | None = None
+    service: ServiceSpec | None = None  # a Swarm service (docker service create, or live on a manager)
     locations: Mapping[str, Location] = field(default_factory=dict)
 
     @property

@@ -22,6 +22,7 @@ import itertools
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import tarfile
@@ -124,6 +125,13 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:

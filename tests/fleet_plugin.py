@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from engine import Engine, EngineUnavailable, start_engine
+from engine import Engine, EngineUnavailable, free_port, start_engine
 from engine_plugin import _in_ci
 
 
@@ -27,12 +27,6 @@ class Fleet:
     @property
     def manager(self) -> Engine:
         return self.engines[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def free_udp_port() -> int:

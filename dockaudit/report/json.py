@@ -24,7 +24,8 @@ def finding_dict(finding: Finding) -> dict:
         "end_line": loc.end_line if loc else None,
         "end_column": loc.end_column if loc else None,
         "container": (
-            {"id": finding.container.id, "name": finding.container.name} if finding.container else None
+            {"id": finding.container.id, "name": finding.container.name, "kind": finding.container.kind}
+            if finding.container else None
         ),
         "fix": finding.fix,
         "suppressed": finding.suppressed,

@@ -27,6 +27,7 @@ from dockaudit.model import ContainerSpec, Process
 from dockaudit.rulebase import HostInfo
 from dockaudit.sources.contexts import Endpoint, TlsFiles
 from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
+from dockaudit.sources.swarm import drop_tasks, spec_from_service, task_service_id
 
 __all__ = ["EngineAudit", "InspectError", "LiveError", "LiveResult", "audit_fleet", "audit_host", "connect",
            "load_inspect_documents"]
@@ -57,9 +58,27 @@ class EngineAudit:
 class LiveResult:
     """What a live audit read: one spec per container, the host facts, and notes for the user."""
 
-    specs: list[ContainerSpec] = field(default_factory=list)
+    specs: list[ContainerSpec] = field(default_factory=list)  # containers, less the tasks of `services`
     host: HostInfo = field(default_factory=HostInfo)
     notes: list[str] = field(default_factory=list)
+    services: list[ContainerSpec] = field(default_factory=list)  # Swarm services (on a manager)
+
+    def service_ids(self) -> set[str]:
+        return {s.container.id for s in self.services if s.container is not None}
+
+
+def _without_orphan_tasks(specs: list[ContainerSpec], result: LiveResult) -> list[ContainerSpec]:
+    """Task containers of a service that was removed while the engine was read are being removed too:
+    a note says so, and they are not reported as containers of their own."""
+    kept = []
+    for spec in specs:
+        service_id = task_service_id(spec)
+        if service_id is None:
+            kept.append(spec)
+            continue
+        result.notes.append(f"container {spec.name} is a task of service {service_id[:12]}, "
+                            "which was removed while it was being read; skipped")
+    return kept
 
 
 def connect(host: str | Endpoint | None, timeout: float = 10.0) -> Any:
@@ -154,6 +173,8 @@ def audit_host(
             info = pool.submit(api.info)
             images = pool.submit(api.images)
             dangling = pool.submit(api.volumes, filters={"dangling": True})
+            # services: only a Swarm manager has them (any other engine answers 503)
+            services = pool.submit(_quiet, lambda f: api.services(filters=f), filters or None)
             # container: modes name their target by id; the target may be outside the filter
             everyone = pool.submit(api.containers, all=True) if filters or not all else listing
             summaries = listing.result()
@@ -167,6 +188,9 @@ def audit_host(
             tag_ids = _tag_index(images.result())
             host_info = _host_info(info_doc, dangling.result())
             id_names = dict(_all_names(everyone.result()))
+            service_docs = [s for s in services.result() or [] if isinstance(s, dict)]
+            network_names = {n["Id"]: n["Name"] for n in (api.networks() if service_docs else [])
+                             if isinstance(n, dict) and isinstance(n.get("Id"), str) and isinstance(n.get("Name"), str)}
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError,
             http.client.HTTPException) as exc:
         raise LiveError(f"reading the engine failed: {_reason(exc)}") from None
@@ -191,6 +215,10 @@ def audit_host(
             spec = dataclasses.replace(spec, runtime=runtime)
         result.specs.append(spec)
     result.specs.sort(key=lambda s: (s.name or "", s.container.id if s.container else ""))
+    if service_docs:
+        result.services = sorted((spec_from_service(doc, network_names) for doc in service_docs),
+                                 key=lambda s: (s.name or "", s.container.id if s.container else ""))
+        result.specs = _without_orphan_tasks(drop_tasks(result.specs, result.service_ids()), result)
     result.host = host_info
     return result
 
@@ -214,16 +242,23 @@ def audit_fleet(endpoints: list[Endpoint], **options: Any) -> list[EngineAudit]:
         return EngineAudit(endpoint, result=result, seconds=time.perf_counter() - started)
 
     if len(endpoints) == 1:
-        return [one(endpoints[0])]
-    with ThreadPoolExecutor(max_workers=len(endpoints)) as pool:
-        return list(pool.map(one, endpoints))
+        audits = [one(endpoints[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=len(endpoints)) as pool:
+            audits = list(pool.map(one, endpoints))
+    # a task runs on a worker of the Swarm whose manager is in the run: it is reported under its service
+    service_ids = {i for a in audits if a.result is not None for i in a.result.service_ids()}
+    for audit in audits:
+        if audit.result is not None and service_ids:
+            audit.result.specs = drop_tasks(audit.result.specs, service_ids)
+    return audits
 
 
 def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _quiet(call: Callable[[str], Any], arg: str) -> Any:
+def _quiet(call: Callable[[Any], Any], arg: Any) -> Any:
     """The answer of *call*, or None when the object is gone or unreadable."""
     import docker.errors
 
