@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dockaudit.model import ContainerSpec, Severity, known
-from dockaudit.rulebase import LIVE, Rule, RuleContext, Violation
+from dockaudit.rulebase import BOTH, Rule, RuleContext, Violation
 from dockaudit_rules._common import option
 from dockaudit_rules.credentials import credential_shaped
 from dockaudit_rules.stateful import stateful_data_dirs
@@ -40,7 +40,7 @@ class RestartAnyUnbounded(Rule):
     id = "DA311"
     name = "restart-any-unbounded"
     severity = Severity.INFO
-    sources = LIVE
+    sources = BOTH
     theme = "lifecycle"
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
@@ -80,7 +80,7 @@ class SecretInServiceEnv(Rule):
     id = "DA804"
     name = "secret-in-service-env"
     severity = Severity.WARNING
-    sources = LIVE
+    sources = BOTH
     theme = "secrets"
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
@@ -120,16 +120,20 @@ class IngressPublishedPort(Rule):
     id = "DA409"
     name = "ingress-published-port"
     severity = Severity.WARNING
-    sources = LIVE
+    sources = BOTH
     theme = "network"
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
         if spec.service is None:
             return
-        for port in spec.service.ingress_ports:
+        ingress = set(spec.service.ingress_ports)
+        for binding in spec.ports:
+            port = f"{binding.host_port}:{binding.container_port}/{binding.protocol}"
+            if port not in ingress:
+                continue
             yield Violation(
                 f"port {port} is published in ingress mode: every node of the Swarm listens on it",
-                spec.where("ports"),
+                binding.loc or spec.where("ports"),
                 "publish with mode=host on the nodes that run the task, or attach clients to an overlay network",
             )
 
@@ -157,7 +161,7 @@ class SingleReplicaUnpinned(Rule):
     id = "DA211"
     name = "single-replica-unpinned"
     severity = Severity.WARNING
-    sources = LIVE
+    sources = BOTH
     theme = "storage"
     options = {"extra-stateful-images": _STATEFUL_OPTION}
 

@@ -195,3 +195,17 @@ def test_reading_services_changes_nothing(fleet, services):
     events = list(api.events(since=start, until=time.time(), decode=True))
     assert [e for e in events if e.get("Type") != "container" or e.get("Action") != "top"] == []
     assert {s["ID"]: s["Version"]["Index"] for s in api.services()} == before
+
+
+def test_a_service_create_command_and_the_service_it_made_give_the_same_findings(services, cli_report):
+    """Parity: the rules that read both sources say the same of the command and of the live service."""
+    from dockaudit.api import check_text, default_rules
+    from dockaudit.model import Source
+
+    both = {rule_id for rule_id, rule in default_rules().rules.items() if rule.sources >= {Source.STATIC, Source.LIVE}}
+    # live, DA306 also reports no healthcheck at all, which statically the image may define: as for containers
+    both.discard("DA306")
+    for name, command in services.items():
+        static = {f.rule_id for f in check_text(command + "\n", "deploy.sh") if f.rule_id in both}
+        live = {rule for rule in rules_of(cli_report, f"{PREFIX}{name}") if rule in both}
+        assert static == live, f"{name}: only static {sorted(static - live)}, only live {sorted(live - static)}"
