@@ -16,6 +16,7 @@ import pytest
 from dockaudit.sources import live
 from dockaudit.sources.contexts import Endpoint, context_endpoint, context_names, resolve_endpoints
 from dockaudit.sources.live import audit_fleet
+from engine import free_port
 
 pytest_plugins = ["engine_plugin", "fleet_plugin"]
 pytestmark = pytest.mark.engine
@@ -219,3 +220,38 @@ def test_a_fleet_run_changes_nothing_on_any_engine(fleet, containers, store):
         # reading processes is logged as "top"; the containers of other tests' modules make their own events
         assert [e for e in events if e.get("Actor", {}).get("ID") in ours and e.get("Action") != "top"] == []
         assert [e for e in events if e.get("Type") not in ("container",)] == []
+
+
+def test_an_engine_over_ssh_with_the_system_ssh_client(fleet, containers, ssh_engine, store):
+    """ssh://HOST runs the system's ssh (with its config: the alias, key and known host come from it)."""
+    env = {"PATH": f"{ssh_engine.bin_dir}:{os.environ['PATH']}", "DOCKER_CONFIG": store["DOCKER_CONFIG"]}
+    proc = run_cli("live", "-H", f"ssh://{ssh_engine.host}", "--context", "e2", "--name", PREFIX, "--format", "json",
+                   env=env)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    found = findings_by_engine(report)
+    assert ("DA101", f"{PREFIX}1") in found[f"ssh://{ssh_engine.host}"]
+    assert all(c in (None, f"{PREFIX}1") for _, c in found[f"ssh://{ssh_engine.host}"])
+    assert ("DA101", f"{PREFIX}2") in found["e2"]
+
+
+def test_an_ssh_context(fleet, containers, ssh_engine, tmp_path):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}, "DOCKER_CONFIG": str(tmp_path)}
+    subprocess.run(["docker", "context", "create", "remote", "--docker", f"host=ssh://{ssh_engine.host}"], env=env,
+                   check=True, capture_output=True)
+    proc = run_cli("live", "--context", "remote", "--name", PREFIX, "--format", "json",
+                   env={"PATH": f"{ssh_engine.bin_dir}:{os.environ['PATH']}", "DOCKER_CONFIG": str(tmp_path)})
+    assert proc.returncode == 1, proc.stderr
+    assert set(findings_by_engine(json.loads(proc.stdout))) == {"remote"}
+
+
+def test_an_ssh_host_that_refuses_is_a_notification(fleet, containers, ssh_engine):
+    env = {"PATH": f"{ssh_engine.bin_dir}:{os.environ['PATH']}"}
+    start = time.monotonic()
+    proc = run_cli("live", "-H", f"ssh://root@127.0.0.1:{free_port()}", "-H", fleet.engines[0].url,
+                   "--name", PREFIX, "--format", "json", env=env)
+    assert time.monotonic() - start < 20
+    assert proc.returncode == 2
+    report = json.loads(proc.stdout)
+    assert set(findings_by_engine(report)) == {fleet.engines[0].url}
+    assert [n for n in report["notifications"] if n.get("engine", {}).get("name", "").startswith("ssh://")]

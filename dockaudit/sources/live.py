@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from dockaudit.model import ContainerSpec, Process
 from dockaudit.rulebase import HostInfo
-from dockaudit.sources.contexts import Endpoint, TlsFiles
+from dockaudit.sources.contexts import DEFAULT_HOST, Endpoint, TlsFiles
 from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
 from dockaudit.sources.swarm import drop_tasks, spec_from_service, task_service_id
 
@@ -33,6 +33,7 @@ __all__ = ["EngineAudit", "InspectError", "LiveError", "LiveResult", "audit_flee
            "load_inspect_documents"]
 
 WORKERS = 16
+SSH_WORKERS = 4  # each connection is an ssh session: stay below sshd's MaxStartups (10)
 CONNECT_TIMEOUT = 5.0
 
 
@@ -86,9 +87,8 @@ def connect(host: str | Endpoint | None, timeout: float = 10.0) -> Any:
 
     For an address, TLS settings come from the environment (``DOCKER_TLS_VERIFY``,
     ``DOCKER_CERT_PATH``) as for the docker CLI; an `Endpoint` read from a context
-    brings its own. ``ssh://`` runs the system's ``ssh`` client (its config and
-    keys apply). Raises `LiveError` within about five seconds when the engine
-    does not answer.
+    brings its own.
+    Raises `LiveError` within about five seconds when the engine does not answer.
     """
     import docker
     import docker.errors
@@ -102,14 +102,13 @@ def connect(host: str | Endpoint | None, timeout: float = 10.0) -> Any:
         environment["DOCKER_HOST"] = endpoint.host
     address = environment.get("DOCKER_HOST") or "the local socket (unix:///var/run/docker.sock)"
     connect_timeout = min(CONNECT_TIMEOUT, timeout) if timeout > 0 else CONNECT_TIMEOUT
-    ssh = address.startswith("ssh://")
     try:
         if endpoint is not None and not endpoint.from_environment:
             client = docker.DockerClient(base_url=endpoint.host, tls=_tls_config(endpoint.tls),
-                                         timeout=connect_timeout, max_pool_size=WORKERS, use_ssh_client=ssh)
+                                         timeout=connect_timeout, max_pool_size=WORKERS)
         else:
             client = docker.from_env(environment=environment, timeout=connect_timeout,
-                                     max_pool_size=WORKERS, use_ssh_client=ssh)
+                                     max_pool_size=WORKERS, use_ssh_client=False)
         client.api.ping()
     except docker.errors.TLSParameterError as exc:
         raise LiveError(f"cannot use the TLS settings for {address}: {exc}") from None
@@ -127,6 +126,15 @@ def _tls_config(files: TlsFiles | None) -> Any:
 
     client_cert = (files.cert, files.key) if files.cert and files.key else None
     return TLSConfig(client_cert=client_cert, ca_cert=files.ca if files.verify else None, verify=files.verify)
+
+
+def _ssh_relay(address: str) -> Any:
+    from dockaudit.sources.ssh import SshRelay
+
+    try:
+        return SshRelay(address)
+    except (OSError, ValueError) as exc:
+        raise LiveError(f"cannot connect to the Docker engine at {address}: {exc}") from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -157,10 +165,25 @@ def audit_host(
     import docker.errors
     import requests.exceptions
 
-    client = connect(host, timeout)
+    address = (host.host if isinstance(host, Endpoint) else host) or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+    relay = None
+    workers = WORKERS
+    remote = address
+    if remote.startswith("ssh://"):
+        relay, workers = _ssh_relay(remote), SSH_WORKERS
+        host = Endpoint(remote, relay.url, from_environment=False)
+        address = relay.url
+    try:
+        client = connect(host, timeout)
+    except LiveError as exc:
+        if relay is None:
+            raise
+        reason = relay.reason()
+        relay.close()
+        raise LiveError(f"cannot connect to the Docker engine at {remote}: {reason}"
+                        if reason else exc.message) from None
     api = client.api
-    address = host.host if isinstance(host, Endpoint) else host
-    reader = _reader(client, address or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
+    reader = _reader(client, address)
     filters: dict[str, list[str]] = {}
     if names:
         filters["name"] = list(names)
@@ -168,7 +191,7 @@ def audit_host(
         filters["label"] = list(labels)
     result = LiveResult()
     try:
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             listing = pool.submit(api.containers, all=all, filters=filters or None)
             info = pool.submit(api.info)
             images = pool.submit(api.images)
@@ -197,6 +220,8 @@ def audit_host(
     finally:
         reader.close()
         client.close()
+        if relay is not None:
+            relay.close()
 
     daemon_hostname = info_doc.get("Name") if isinstance(info_doc.get("Name"), str) else None
     for container_id, (doc, top, problem) in zip(ids, documents, strict=True):
