@@ -477,8 +477,6 @@ def _finish_live(args, loaded, config, engine, result, notifications, hard_error
 
 
 def cmd_live(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from dockaudit.engine import Engine, EngineResult
     from dockaudit.model import EngineRef
     from dockaudit.report import Notification
@@ -506,8 +504,8 @@ def cmd_live(args: argparse.Namespace) -> int:
             _error(f"engine {_engine_label(ref)}: {audit.error}")
             notifications.append(Notification("", f"engine {_engine_label(ref)}: {audit.error}", "error", engine=ref))
             continue
-        checked = engine.check_live([*audit.result.specs, *audit.result.services], audit.result.host)
-        result.findings.extend(replace(f, engine=ref) for f in checked.findings)
+        checked = engine.check_live([*audit.result.specs, *audit.result.services], audit.result.host, ref)
+        result.findings.extend(checked.findings)
         result.errors.extend(checked.errors)
         notifications.extend(Notification("", f"engine {_engine_label(ref)}: {note}", "warning", engine=ref)
                              for note in audit.result.notes)
