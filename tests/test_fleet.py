@@ -255,3 +255,92 @@ def test_an_ssh_host_that_refuses_is_a_notification(fleet, containers, ssh_engin
     report = json.loads(proc.stdout)
     assert set(findings_by_engine(report)) == {fleet.engines[0].url}
     assert [n for n in report["notifications"] if n.get("engine", {}).get("name", "").startswith("ssh://")]
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def tls_engine(fleet, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The third engine behind TLS on loopback: a proxy that asks for a client certificate signed by the
+    test's CA and passes the stream on to the engine's socket."""
+    import socket
+    import ssl
+    import threading
+
+    root = tmp_path_factory.mktemp("tls")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=fleet-ca",
+             "-keyout", str(root / "ca-key.pem"), "-out", str(root / "ca.pem"))
+    for name, extra in (("server", "subjectAltName=IP:127.0.0.1"), ("client", "extendedKeyUsage=clientAuth")):
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", str(root / f"{name}-key.pem"),
+                 "-out", str(root / f"{name}.csr"))
+        (root / f"{name}.ext").write_text(extra + "\n")
+        _openssl("x509", "-req", "-in", str(root / f"{name}.csr"), "-CA", str(root / "ca.pem"), "-CAkey",
+                 str(root / "ca-key.pem"), "-CAcreateserial", "-days", "2", "-extfile", str(root / f"{name}.ext"),
+                 "-out", str(root / f"{name}.pem"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(root / "ca.pem"))
+    context.load_cert_chain(str(root / "server.pem"), str(root / "server-key.pem"))
+    context.verify_mode = ssl.CERT_REQUIRED
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    target = str(fleet.engines[2].socket)
+
+    def pipe(source, sink) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve() -> None:
+        while True:
+            try:
+                raw, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                tls = context.wrap_socket(raw, server_side=True)
+            except (OSError, ssl.SSLError):
+                raw.close()
+                continue
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(target)
+            threading.Thread(target=pipe, args=(tls, upstream), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, tls), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield {"url": f"tcp://127.0.0.1:{port}", "certs": str(root)}
+    listener.close()
+
+
+def test_tcp_with_tls_from_the_environment(fleet, containers, tls_engine, tmp_path):
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for mine, theirs in (("ca.pem", "ca.pem"), ("client.pem", "cert.pem"), ("client-key.pem", "key.pem")):
+        (certs / theirs).write_bytes((Path(tls_engine["certs"]) / mine).read_bytes())
+    env = {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(certs)}
+    proc = run_cli("live", "-H", tls_engine["url"], "--name", PREFIX, "--format", "json", env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert ("DA101", f"{PREFIX}2") in findings_by_engine(json.loads(proc.stdout))[tls_engine["url"]]
+    # without the client certificate the server refuses: an error for that engine
+    proc = run_cli("live", "-H", tls_engine["url"], "--format", "json")
+    assert proc.returncode == 2 and "cannot connect" in proc.stderr
+
+
+def test_tcp_with_tls_from_a_context(fleet, containers, tls_engine, tmp_path):
+    certs = Path(tls_engine["certs"])
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}, "DOCKER_CONFIG": str(tmp_path)}
+    subprocess.run(["docker", "context", "create", "secure", "--docker",
+                    f"host={tls_engine['url']},ca={certs / 'ca.pem'},cert={certs / 'client.pem'},"
+                    f"key={certs / 'client-key.pem'}"], env=env, check=True, capture_output=True)
+    proc = run_cli("live", "--context", "secure", "--name", PREFIX, "--format", "json",
+                   env={"DOCKER_CONFIG": str(tmp_path)})
+    assert proc.returncode == 1, proc.stderr
+    assert ("DA101", f"{PREFIX}2") in findings_by_engine(json.loads(proc.stdout))["secure"]

@@ -33,6 +33,7 @@ __all__ = ["EngineAudit", "InspectError", "LiveError", "LiveResult", "audit_flee
            "load_inspect_documents"]
 
 WORKERS = 16
+MIN_API_VERSION = "1.24"  # the oldest the SDK speaks; only to ask a TCP engine for its own
 SSH_WORKERS = 4  # each connection is an ssh session: stay below sshd's MaxStartups (10)
 CONNECT_TIMEOUT = 5.0
 
@@ -102,17 +103,25 @@ def connect(host: str | Endpoint | None, timeout: float = 10.0) -> Any:
         environment["DOCKER_HOST"] = endpoint.host
     address = environment.get("DOCKER_HOST") or "the local socket (unix:///var/run/docker.sock)"
     connect_timeout = min(CONNECT_TIMEOUT, timeout) if timeout > 0 else CONNECT_TIMEOUT
+    # Over TCP, requests would let REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE replace the engine's CA given
+    # here: the client ignores the environment, and asks the engine's API version itself.
+    tcp = address.startswith(("tcp://", "https://"))
+    version = MIN_API_VERSION if tcp else None
     try:
         if endpoint is not None and not endpoint.from_environment:
-            client = docker.DockerClient(base_url=endpoint.host, tls=_tls_config(endpoint.tls),
+            client = docker.DockerClient(base_url=endpoint.host, tls=_tls_config(endpoint.tls), version=version,
                                          timeout=connect_timeout, max_pool_size=WORKERS)
         else:
-            client = docker.from_env(environment=environment, timeout=connect_timeout,
+            client = docker.from_env(environment=environment, timeout=connect_timeout, version=version,
                                      max_pool_size=WORKERS, use_ssh_client=False)
+        if tcp:
+            client.api.trust_env = False
+            client.api._version = client.api.version(api_version=False)["ApiVersion"]
         client.api.ping()
     except docker.errors.TLSParameterError as exc:
         raise LiveError(f"cannot use the TLS settings for {address}: {exc}") from None
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, KeyError,
+            TypeError) as exc:
         raise LiveError(f"cannot connect to the Docker engine at {address}: {_reason(exc)}") from None
     client.api.timeout = max(timeout, connect_timeout)
     return client
