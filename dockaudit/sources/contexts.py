@@ -11,7 +11,6 @@ the local socket. Nothing here talks to an engine.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -56,6 +55,8 @@ def config_dir(environ: dict[str, str] | None = None) -> Path:
 
 
 def _digest(name: str) -> str:
+    import hashlib  # only when contexts are read: not at every start of dockaudit live
+
     return hashlib.sha256(name.encode()).hexdigest()
 
 
