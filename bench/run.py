@@ -57,6 +57,14 @@ LIVE_SIZES = (10, 100, 500)
 LIVE_MIN_RUNS = 5
 SETTLE = 3.0  # seconds
 RUNNING_EVERY = 10  # one container in ten runs `sleep 3600`, so `top` has processes to list
+FLEET_ENGINES = 4
+FLEET_SIZE = 1000  # containers over the fleet's engines
+FLEET_MAX_SECONDS = 3.0
+FLEET_MAX_RATIO = 1.2  # the fleet run against the slowest single engine
+PEER_RUNNING = 30  # running containers for the comparison with docker-bench-security's container runtime section
+PEER_MAX_RATIO = 0.01  # at least 100x faster
+# a git clone of github.com/docker/docker-bench-security (its .git folder), read with git archive at bench time
+DOCKER_BENCH_GIT = os.environ.get("DOCKAUDIT_DOCKER_BENCH_GIT", "/work/.mirror/docker+docker-bench-security/repo")
 
 
 class BenchError(Exception):
@@ -494,6 +502,162 @@ def bench_live(sizes: Sequence[int], runs: int, dockaudit: str) -> list[Row]:
     return rows
 
 
+def _engine_floor(engines: Sequence[Any], workers: int = 16, every: bool = True) -> float:
+    """Seconds the engines take to answer what a live audit asks of them, without dockaudit: on every
+    engine at once, the container list, then inspect of each container and ``top`` of each running
+    one, over plain HTTP on the Unix sockets, by *workers* threads per engine. *every*: all
+    containers, else the running ones (``dockaudit live`` without ``--all``)."""
+    import http.client
+    import socket as socket_module
+    import threading
+
+    class Connection(http.client.HTTPConnection):
+        def __init__(self, path: str) -> None:
+            super().__init__("localhost", timeout=60)
+            self.path = path
+
+        def connect(self) -> None:
+            self.sock = socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_STREAM)
+            self.sock.connect(self.path)
+
+    def read_engine(engine: Any) -> None:
+        local = threading.local()
+
+        def get(url: str) -> Any:
+            conn = getattr(local, "conn", None) or Connection(str(engine.socket))
+            local.conn = conn
+            conn.request("GET", f"/v1.41{url}")
+            return json.loads(conn.getresponse().read())
+
+        summaries = get("/containers/json?all=1" if every else "/containers/json")
+
+        def one(summary: dict) -> None:
+            get(f"/containers/{summary['Id']}/json")
+            if summary.get("State") == "running":
+                get(f"/containers/{summary['Id']}/top")
+
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            list(pool.map(one, summaries))
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(len(engines)) as pool:
+        list(pool.map(read_engine, engines))
+    return time.perf_counter() - start
+
+
+def bench_fleet(total: int, runs: int, dockaudit: str) -> list[Row]:
+    """``dockaudit live`` over FLEET_ENGINES private engines holding *total* containers between them,
+    against the same run on each engine alone, and against the engines' own floor."""
+    name = f"fleet, {total} containers on {FLEET_ENGINES} engines"
+    try:
+        engine_module = _load_test_engine()
+    except BenchError as exc:
+        return [Row(name, None, error=str(exc))]
+    engines: list[Any] = []
+    try:
+        try:
+            for _ in range(FLEET_ENGINES):
+                engines.append(engine_module.start_engine())
+        except Exception as exc:  # EngineUnavailable and friends
+            return [Row(name, None, error=f"no private engines: {exc}".splitlines()[0])]
+        fleets = [Fleet(engine) for engine in engines]
+        start = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(len(fleets)) as pool:
+            list(pool.map(lambda f: f.grow(total // len(fleets)), fleets))
+        setup = time.perf_counter() - start
+        time.sleep(SETTLE)
+        tail = ["--all", "--format", "parsable", "--fail-on", "never"]
+        fleet_argv = [dockaudit, "live", *(arg for e in engines for arg in ("-H", e.url)), *tail]
+        singles_argv = [[dockaudit, "live", "-H", e.url, *tail] for e in engines]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+        count = max(runs, LIVE_MIN_RUNS)
+        try:
+            run_process(fleet_argv, env=env, ok_codes=(0, 1))  # warm-up
+            fleet_samples: list[Sample] = []
+            single_samples: list[list[Sample]] = [[] for _ in engines]
+            floors: list[float] = []
+            for _ in range(count):
+                fleet_samples.append(run_process(fleet_argv, env=env))
+                for i, argv in enumerate(singles_argv):
+                    single_samples[i].append(run_process(argv, env=env))
+                floors.append(_engine_floor(engines))
+        except BenchError as exc:
+            return [Row(name, None, error=str(exc))]
+        wall = median(fleet_samples)
+        singles = [median(s) for s in single_samples]
+        floor = statistics.median(floors)
+        running = total // RUNNING_EVERY
+        note = (f"{total / wall:.0f} containers/s ({running} running), CPU {median(fleet_samples, 'cpu'):.2f} s, "
+                f"peak RSS {median(fleet_samples, 'rss_mb'):.0f} MB, engines' floor {floor:.2f} s "
+                f"(created in {setup:.1f} s)")
+        samples = {"dockaudit": [asdict(x) for x in fleet_samples],
+                   **{f"engine {i}": [asdict(x) for x in s] for i, s in enumerate(single_samples)}}
+        return [
+            Row(name, wall, max_value=FLEET_MAX_SECONDS, note=note, samples=samples),
+            Row("fleet against its slowest engine alone", wall, peer=max(singles), peer_name="slowest single",
+                max_ratio=FLEET_MAX_RATIO,
+                note="single engines: " + ", ".join(_fmt(x, "s") for x in singles)),
+            Row("engines' own answers (floor, no dockaudit)", floor,
+                note="list, inspect every container and top every running one, all engines at once"),
+        ]
+    finally:
+        for engine in engines:
+            engine.stop()
+
+
+def bench_versus_docker_bench(runs: int, dockaudit: str) -> list[Row]:
+    """``dockaudit live`` against docker-bench-security's container runtime section (CIS 5) on the same
+    PEER_RUNNING running containers of a private engine, with the engine's own floor for those reads."""
+    name = f"live, {PEER_RUNNING} running containers"
+    git_dir = Path(DOCKER_BENCH_GIT)
+    if not git_dir.is_dir() or shutil.which("git") is None or shutil.which("docker") is None:
+        return [Row(name, None, error=f"no docker-bench-security clone at {git_dir} (DOCKAUDIT_DOCKER_BENCH_GIT) "
+                                      "or no git/docker CLI")]
+    try:
+        engine_module = _load_test_engine()
+        engine = engine_module.start_engine()
+    except BenchError as exc:
+        return [Row(name, None, error=str(exc))]
+    except Exception as exc:
+        return [Row(name, None, error=f"no private engine: {exc}".splitlines()[0])]
+    fleet = Fleet(engine)
+    try:
+        with tempfile.TemporaryDirectory(prefix="dockaudit-bench-dbs-") as tmp:
+            archive = subprocess.run(["git", "--git-dir", str(git_dir), "archive", "HEAD"], capture_output=True,
+                                     check=True).stdout
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+            # one container in RUNNING_EVERY runs; both tools look at the running ones only
+            fleet.grow(PEER_RUNNING * RUNNING_EVERY)
+            time.sleep(SETTLE)
+            env = engine.env()
+            ours_argv = [dockaudit, "live", "-H", engine.url, "--format", "parsable", "--fail-on", "never"]
+            peer_argv = ["sh", "docker-bench-security.sh", "-b", "-c", "container_runtime", "-l", f"{tmp}/dbs.log"]
+
+            def peer() -> Sample:
+                cwd = os.getcwd()
+                os.chdir(tmp)
+                try:
+                    return run_process(peer_argv, env=env, ok_codes=tuple(range(256)))
+                finally:
+                    os.chdir(cwd)
+
+            run_process(ours_argv, env=env)  # warm-up
+            ours = [run_process(ours_argv, env=env) for _ in range(max(runs, LIVE_MIN_RUNS))]
+            theirs = [peer() for _ in range(max(1, runs // 3))]
+            floor = statistics.median(_engine_floor([engine], every=False) for _ in range(5))
+    except (BenchError, subprocess.CalledProcessError, OSError) as exc:
+        return [Row(name, None, error=str(exc))]
+    finally:
+        fleet.remove_all()
+        engine.stop()
+    wall = median(ours)
+    note = (f"CPU {median(ours, 'cpu'):.2f} s; the engine's own answers (list, inspect and top of each) "
+            f"{floor * 1000:.0f} ms; docker-bench-security container_runtime {median(theirs):.1f} s")
+    return [Row(name, wall, peer=median(theirs), peer_name="docker-bench-security -c container_runtime",
+                max_ratio=PEER_MAX_RATIO, note=note,
+                samples={"dockaudit": [asdict(x) for x in ours], "docker-bench-security": [asdict(x) for x in theirs]})]
+
+
 # --- main ---------------------------------------------------------------------
 
 
@@ -510,7 +674,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="leave out the synthetic corpus (when the real one is given)")
     parser.add_argument("--live-sizes", default=",".join(map(str, LIVE_SIZES)),
                         help="container counts for the live measurement (default 10,100,500)")
-    parser.add_argument("--only", choices=("corpus", "cold", "live"), action="append",
+    parser.add_argument("--fleet-size", type=int, default=FLEET_SIZE,
+                        help=f"containers over the {FLEET_ENGINES} engines of the fleet measurement (default {FLEET_SIZE})")
+    parser.add_argument("--only", choices=("corpus", "cold", "live", "fleet", "peer"), action="append",
                         help="run only this measurement (repeatable)")
     parser.add_argument("--dockaudit", choices=("venv", "current"), default="venv",
                         help="venv (default): measure dockaudit installed from this tree into the bench's "
@@ -521,9 +687,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="install nothing: use what the bench's venv already holds")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every sample as JSON")
     args = parser.parse_args(argv)
-    parts = set(args.only or ("corpus", "cold", "live"))
+    parts = set(args.only or ("corpus", "cold", "live", "fleet", "peer"))
     if args.skip_live:
-        parts.discard("live")
+        parts -= {"live", "fleet", "peer"}
     if args.runs < 1 or args.cold_runs < 1:
         parser.error("--runs and --cold-runs must be at least 1")
     try:
@@ -581,6 +747,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if "live" in parts:
         rows += bench_live(sizes, args.runs, dockaudit)
+    if "fleet" in parts:
+        rows += bench_fleet(args.fleet_size, args.runs, dockaudit)
+    if "peer" in parts:
+        rows += bench_versus_docker_bench(args.runs, dockaudit)
 
     print(", ".join(f"{k}: {v}" for k, v in meta.items() if k != "synthetic"))
     print()

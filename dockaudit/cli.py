@@ -637,25 +637,45 @@ def _finish_live(args, loaded, config, engine, result, notifications, hard_error
 
 
 def cmd_live(args: argparse.Namespace) -> int:
-    from dockaudit.engine import Engine
+    from dockaudit.engine import Engine, EngineResult
+    from dockaudit.model import EngineRef
     from dockaudit.report import Notification
-    from dockaudit.sources.live import LiveError, audit_host
+    from dockaudit.sources.contexts import resolve_endpoints
+    from dockaudit.sources.live import audit_fleet
 
     loaded, config = _rules_and_config(args)
-    status = _status_spinner("reading the engine's containers")
+    endpoints, unusable = resolve_endpoints(args.host or [], args.context or [], args.all_contexts)
+    notifications = []
+    for name, problem in unusable:
+        _error(f"context {name}: {problem}")
+        notifications.append(Notification("", f"context {name}: {problem}", "error"))
+    status = _status_spinner(f"reading the containers of {len(endpoints)} engine{'s' if len(endpoints) != 1 else ''}")
     try:
-        live = audit_host(args.host, all=args.all, names=args.name or [], labels=args.label or [], timeout=args.timeout)
-    except LiveError as exc:
+        audits = audit_fleet(endpoints, all=args.all, names=args.name or [], labels=args.label or [],
+                             timeout=args.timeout) if endpoints else []
+    finally:
         if status:
             status.stop()
-        _error(str(exc))
-        return EXIT_ERROR
-    if status:
-        status.stop()
     engine = Engine(loaded.rules, config, today=_today())
-    result = engine.check_live(live.specs, live.host)
-    notifications = [Notification("", note, "warning") for note in live.notes]
-    return _finish_live(args, loaded, config, engine, result, notifications, False)
+    result = EngineResult()
+    for audit in audits:
+        ref = EngineRef(audit.endpoint.name, audit.endpoint.host)
+        if audit.result is None:
+            _error(f"engine {_engine_label(ref)}: {audit.error}")
+            notifications.append(Notification("", f"engine {_engine_label(ref)}: {audit.error}", "error", engine=ref))
+            continue
+        checked = engine.check_live([*audit.result.specs, *audit.result.services], audit.result.host, ref)
+        result.findings.extend(checked.findings)
+        result.errors.extend(checked.errors)
+        notifications.extend(Notification("", f"engine {_engine_label(ref)}: {note}", "warning", engine=ref)
+                             for note in audit.result.notes)
+    result.findings.sort(key=lambda f: f.sort_key())
+    hard_error = bool(unusable) or any(a.result is None for a in audits)
+    return _finish_live(args, loaded, config, engine, result, notifications, hard_error)
+
+
+def _engine_label(ref) -> str:
+    return ref.name if ref.name == ref.endpoint else f"{ref.name} ({ref.endpoint})"
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -822,7 +842,11 @@ def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
 
     live = sub.add_parser("live", help="audit the containers of a Docker engine (read-only)", epilog=EXIT_CODES,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    live.add_argument("-H", "--host", help="engine address (default: DOCKER_HOST or the local socket)")
+    live.add_argument("-H", "--host", action="append",
+                      help="engine address: unix://, tcp:// (TLS from DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), "
+                      "ssh://user@host (repeatable; default: DOCKER_HOST, else the current context)")
+    live.add_argument("--context", action="append", help="a Docker CLI context, as docker context ls lists it (repeatable)")
+    live.add_argument("--all-contexts", action="store_true", help="every Docker CLI context")
     live.add_argument("-a", "--all", action="store_true", help="every container, not only running ones")
     live.add_argument("--name", action="append", help="only containers whose name matches (repeatable)")
     live.add_argument("--label", action="append", help="only containers with this label, KEY or KEY=VALUE (repeatable)")

@@ -17,6 +17,7 @@ from dockaudit.config import Config
 from dockaudit.model import (
     ContainerSpec,
     DockerCommand,
+    EngineRef,
     Finding,
     HostInfo,
     Location,
@@ -90,6 +91,7 @@ class Engine:
         *,
         container=None,
         basis: str | None = None,
+        engine: EngineRef | None = None,
     ) -> Finding:
         cls = rule if isinstance(rule, type) else type(rule)
         configured = self.config.rules.get(cls.id)
@@ -106,6 +108,7 @@ class Engine:
             fix=violation.fix,
             container=container,
             fingerprint_basis=basis,
+            engine=engine,
         )
 
     def _run(
@@ -219,7 +222,9 @@ class Engine:
 
     # --- live ---
 
-    def check_live(self, specs: Iterable[ContainerSpec], host: HostInfo | None) -> EngineResult:
+    def check_live(self, specs: Iterable[ContainerSpec], host: HostInfo | None,
+                   engine: EngineRef | None = None) -> EngineResult:
+        """Findings on containers (and a host) read from *engine*, which each finding names."""
         result = EngineResult()
         live_rules = [r for r in self.rules if Source.LIVE in r.sources]
         found: list[Finding] = []
@@ -231,7 +236,8 @@ class Engine:
                 if not rule.implements("check_container"):
                     continue
                 for v in self._run(result, rule, "check_container", spec, self._ctx(rule, host=host), where):
-                    finding = self._finding(rule, v, spec.where(), container=ref, basis=ref.name if ref else None)
+                    finding = self._finding(rule, v, spec.where(), container=ref, basis=ref.name if ref else None,
+                                            engine=engine)
                     if rule.id in ignored:
                         finding = _suppressed(finding, f"container label {IGNORE_LABEL}")
                     found.append(finding)
@@ -239,7 +245,7 @@ class Engine:
             for rule in live_rules:
                 if rule.implements("check_host"):
                     for v in self._run(result, rule, "check_host", host, self._ctx(rule, host=host), "host"):
-                        found.append(self._finding(rule, v, None, basis="host"))
+                        found.append(self._finding(rule, v, None, basis="host", engine=engine))
         found.sort(key=Finding.sort_key)
         result.findings = found
         return result

@@ -43,6 +43,8 @@ from dockaudit.model import (
 )
 
 _DATA = Path(__file__).resolve().parent / "data" / "options.json"
+# docker service create/update, generated from the CLI's source by tools/gen_service_options.py
+_SERVICE_DATA = _DATA.with_name("service_options.json")
 
 # Subcommands that also exist under "container" (the canonical tuple drops it).
 _CONTAINER_ALIASES = frozenset({
@@ -99,7 +101,10 @@ class CommandGrammar:
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
     with _DATA.open(encoding="utf-8") as fh:
-        return json.load(fh)
+        table = json.load(fh)
+    with _SERVICE_DATA.open(encoding="utf-8") as fh:
+        table["commands"].update(json.load(fh)["commands"])
+    return table
 
 
 def _spec(entry: dict[str, Any]) -> FlagSpec:

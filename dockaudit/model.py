@@ -92,10 +92,21 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class ContainerRef:
-    """A container on an engine, for findings that come from inspect JSON or live."""
+    """A container on an engine, for findings that come from inspect JSON or live.
+
+    ``kind`` is "service" for a Swarm service, whose task containers it stands for."""
 
     id: str
     name: str
+    kind: str = "container"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRef:
+    """The engine a live finding comes from: its name (a context, or the address given) and address."""
+
+    name: str
+    endpoint: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,6 +334,24 @@ class Process:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """What only a Swarm service has: how many tasks run where, and how they restart.
+
+    A `ContainerSpec` with a ``service`` stands for every task container of the
+    service; its ports are published on every node in ``ingress`` mode.
+    """
+
+    mode: str | Any = "replicated"  # replicated, global, replicated-job, global-job
+    replicas: int | Any | None = None  # None: the default (1) for replicated services
+    constraints: tuple[str | Any, ...] = ()  # placement constraints, "node.role==manager"
+    restart_condition: str | Any = "any"  # none, on-failure, any (the default)
+    restart_max_attempts: int | Any | None = None  # None or 0: unlimited
+    secrets: tuple[str | Any, ...] = ()  # names of the Swarm secrets given to the tasks
+    configs: tuple[str | Any, ...] = ()
+    ingress_ports: tuple[str, ...] = ()  # "8080:80/tcp": published in ingress mode (on every node)
+
+
+@dataclass(frozen=True, slots=True)
 class RuntimeState:
     """What only a running host knows. None on static specs."""
 
@@ -458,6 +487,7 @@ class ContainerSpec:
     stop_signal: str | Any | None = None
 
     runtime: RuntimeState | None = None
+    service: ServiceSpec | None = None  # a Swarm service (docker service create, or live on a manager)
     locations: Mapping[str, Location] = field(default_factory=dict)
     # What the container is for, decided from the whole file (dockaudit.intent), and
     # why: "service", "background", or a task: "foreground", "temporary", "copy-only",
@@ -572,10 +602,12 @@ class Finding:
     container: ContainerRef | None = None
     suppressed: str | None = None  # the reason, when an ignore matched
     fingerprint_basis: str | None = None  # the normalised command, for stable fingerprints
+    engine: EngineRef | None = None  # live: the engine the container was read from
 
     def sort_key(self) -> tuple:
         loc = self.location
         return (
+            self.engine.name if self.engine else "",
             loc.path if loc else "",
             loc.line if loc else 0,
             loc.column if loc else 0,

@@ -17,17 +17,19 @@ Also usable from tools: ``tools/capture_inspect.py`` records fixtures with it.
 from __future__ import annotations
 
 import io
-import itertools
 import ipaddress
+import itertools
 import os
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,9 @@ BUSYBOX = Path("/bin/busybox")
 BASE_IMAGE = "dockaudit-test/busybox:base"
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 GROUP = "root:x:0:\naudio:x:29:\nnogroup:x:65534:\n"
+
+
+_BRIDGES = itertools.count()  # several engines in one process each get a bridge of their own
 
 
 class EngineUnavailable(Exception):
@@ -112,7 +117,21 @@ def _free_subnet(offset: int = 0) -> ipaddress.IPv4Network:
     raise EngineUnavailable("no free 10.213.x.0/24 subnet for the test bridge")
 
 
-_ENGINES_STARTED = itertools.count()
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
+    """Poll *condition* until it holds; fail the test after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -266,7 +285,7 @@ def start_engine(timeout: float = 30.0, extra_args: tuple[str, ...] = ()) -> Eng
     rootfs = busybox_rootfs()
 
     root = Path(tempfile.mkdtemp(prefix="da-engine-", dir="/tmp"))
-    bridge = f"da{os.getpid() % 0xFFFFFF:x}b{next(_ENGINES_STARTED)}"  # several engines in one process
+    bridge = f"da{os.getpid() % 0xFFFFFF:x}n{next(_BRIDGES)}"  # several engines in one process
     subnet = _free_subnet()
     gateway = f"{next(subnet.hosts())}/{subnet.prefixlen}"
     for argv in (("ip", "link", "add", bridge, "type", "bridge"),

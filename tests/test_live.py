@@ -7,25 +7,17 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from dockaudit.sources.live import LiveError, LiveResult, audit_host
+from engine import wait_for
 
 pytest_plugins = ["engine_plugin"]
 pytestmark = pytest.mark.engine
 
 PREFIX = "live-"
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,8 @@ def _cases() -> Iterator[Case]:
             command, spec = entry.command, entry.spec
             if spec is None or command.problems or command.global_options or spec.incomplete:
                 continue
+            if command.subcommand not in (("run",), ("create",)):
+                continue  # service commands: their parity with a real Swarm is in test_swarm.py
             if command.invocation.program != "docker" or command.invocation.context != "code":
                 continue
             if not _known_words(command) or not command.operands:

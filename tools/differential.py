@@ -140,7 +140,8 @@ def candidates_from_text(ident: str, text: str) -> tuple[list[Candidate], list[s
                 if f.rule_id in REJECTING_RULES and f.location is not None]
     found: list[Candidate] = []
     skipped: list[str] = []
-    for n, entry in enumerate(c for c in script.commands if c.spec is not None):
+    containers = (c for c in script.commands if c.spec is not None and c.command.subcommand in (("run",), ("create",)))
+    for n, entry in enumerate(containers):
         command = entry.command
         inv = command.invocation
         if inv.program != "docker":

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dockaudit import __version__
-from dockaudit.model import ContainerRef, Finding, Location
+from dockaudit.model import ContainerRef, EngineRef, Finding, Location
 from dockaudit.rulebase import Rule
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ class Notification:
     message: str
     level: str = "error"  # "error" or "warning"
     line: int | None = None
+    engine: EngineRef | None = None  # live: the engine concerned
 
 
 @dataclass
@@ -94,12 +95,14 @@ def relative_path(path: str, base_dir: str) -> str:
 
 
 def finding_subject(finding: Finding) -> str:
-    """What a finding is about, as one token: ``path`` or ``container/<name>``."""
+    """What a finding is about, as one token: ``path``, ``container/<name>`` or ``service/<name>``.
+
+    A finding read from an engine adds the engine's name: ``container/web@prod``, ``host@prod``.
+    """
     if finding.location is not None:
         return finding.location.path
-    if finding.container is not None:
-        return f"container/{container_name(finding.container)}"
-    return "host"
+    subject = f"{finding.container.kind}/{container_name(finding.container)}" if finding.container else "host"
+    return f"{subject}@{finding.engine.name}" if finding.engine is not None else subject
 
 
 def fingerprints(findings: list[Finding], base_dir: str = ".") -> list[str]:

@@ -50,7 +50,8 @@ def _annotation(report: Report, finding: Finding) -> str:
             properties["endColumn"] = loc.end_column
     title = f"{finding.rule_id} {finding.name}"
     if finding.container is not None:
-        title += f" (container {container_name(finding.container)})"
+        title += f" ({finding.container.kind} {container_name(finding.container)}"
+        title += f" on {finding.engine.name})" if finding.engine is not None else ")"
     if finding.suppressed is not None:
         title += " (suppressed)"
     properties["title"] = title

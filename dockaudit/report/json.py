@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from dockaudit.model import Finding
-from dockaudit.report import Report
+from dockaudit.model import EngineRef, Finding
+from dockaudit.report import Notification, Report
 
 SCHEMA_VERSION = 1
 
@@ -24,11 +24,21 @@ def finding_dict(finding: Finding) -> dict:
         "end_line": loc.end_line if loc else None,
         "end_column": loc.end_column if loc else None,
         "container": (
-            {"id": finding.container.id, "name": finding.container.name} if finding.container else None
+            {"id": finding.container.id, "name": finding.container.name, "kind": finding.container.kind}
+            if finding.container else None
         ),
         "fix": finding.fix,
         "suppressed": finding.suppressed,
-    }
+    } | ({"engine": engine_dict(finding.engine)} if finding.engine is not None else {})
+
+
+def engine_dict(engine: EngineRef) -> dict:
+    return {"name": engine.name, "endpoint": engine.endpoint}
+
+
+def notification_dict(n: Notification) -> dict:
+    entry = {"path": n.path or None, "message": n.message, "level": n.level, "line": n.line}
+    return entry | ({"engine": engine_dict(n.engine)} if n.engine is not None else {})
 
 
 def summary(report: Report) -> dict:
@@ -54,10 +64,7 @@ def render(report: Report) -> str:
         "version": SCHEMA_VERSION,
         "tool": {"name": "dockaudit", "version": report.tool_version},
         "findings": [finding_dict(f) for f in report.visible()],
-        "notifications": [
-            {"path": n.path or None, "message": n.message, "level": n.level, "line": n.line}
-            for n in report.notifications
-        ],
+        "notifications": [notification_dict(n) for n in report.notifications],
         "summary": summary(report),
     }
     return json.dumps(envelope, indent=2, ensure_ascii=False) + "\n"

@@ -194,10 +194,18 @@ def _location(report: Report, finding: Finding) -> dict[str, Any]:
         return {"physicalLocation": _physical(report, finding.location)}
     if finding.container is not None:
         name = container_name(finding.container)
-        logical = {"name": name, "fullyQualifiedName": f"container/{name}", "kind": "resource"}
+        qualified = f"{finding.container.kind}/{name}"
     else:
-        logical = {"name": "host", "fullyQualifiedName": "host", "kind": "resource"}
-    return {"logicalLocations": [logical]}
+        name = qualified = "host"
+    if finding.engine is None:
+        return {"logicalLocations": [{"name": name, "fullyQualifiedName": qualified, "kind": "resource"}]}
+    # The engine is the parent of what it runs: engine/<name>, then engine/<name>/container/<name>.
+    engine = f"engine/{finding.engine.name}"
+    return {"logicalLocations": [
+        {"name": name, "fullyQualifiedName": f"{engine}/{qualified}", "kind": "resource", "parentIndex": 1},
+        {"name": finding.engine.name, "fullyQualifiedName": engine, "kind": "module",
+         "properties": {"endpoint": finding.engine.endpoint}},
+    ]}
 
 
 def _physical(report: Report, loc: Location) -> dict[str, Any]:
@@ -230,6 +238,10 @@ def _notification(report: Report, notification: Notification) -> dict[str, Any]:
         "level": notification.level if notification.level in ("error", "warning") else "note",
         "message": {"text": notification.message},
     }
+    if notification.engine is not None:
+        result["locations"] = [{"logicalLocations": [{
+            "name": notification.engine.name, "fullyQualifiedName": f"engine/{notification.engine.name}",
+            "kind": "module", "properties": {"endpoint": notification.engine.endpoint}}]}]
     if notification.path:
         physical: dict[str, Any] = {"artifactLocation": _artifact(report, notification.path)}
         if notification.line is not None:

@@ -44,10 +44,17 @@ def write_report(console: Console, report: Report) -> None:
     from dockaudit.report.codeframe import render_code_frame
 
     findings = report.visible()
+    engine = None
     for subject, group in groupby(findings, key=finding_subject):
-        console.print(Text(printable(subject), style="bold underline"))
-        if subject == "host":  # many findings of one rule about the host: one block each
-            _write_host_findings(console, list(group))
+        group = list(group)
+        if group[0].engine != engine and group[0].engine is not None:
+            engine = group[0].engine
+            title = engine.name if engine.name == engine.endpoint else f"{engine.name} ({engine.endpoint})"
+            console.print(Text(f"engine {printable(title)}", style="bold reverse"))
+        shown = subject.rsplit("@", 1)[0] if engine is not None else subject
+        console.print(Text(printable(shown), style="bold underline"))
+        if shown == "host":  # many findings of one rule about the host: one block each
+            _write_host_findings(console, group)
             console.print()
             continue
         # Findings on the same words share one code frame.

@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,11 +24,16 @@ from typing import Any
 from urllib.parse import quote
 
 from dockaudit.model import ContainerSpec, HostInfo, Process
+from dockaudit.sources.contexts import DEFAULT_HOST, Endpoint, TlsFiles
 from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
+from dockaudit.sources.swarm import drop_tasks, spec_from_service, task_service_id
 
-__all__ = ["InspectError", "LiveError", "LiveResult", "audit_host", "connect", "load_inspect_documents"]
+__all__ = ["EngineAudit", "InspectError", "LiveError", "LiveResult", "audit_fleet", "audit_host", "connect",
+           "load_inspect_documents"]
 
 WORKERS = 16
+MIN_API_VERSION = "1.24"  # the oldest the SDK speaks; only to ask a TCP engine for its own
+SSH_WORKERS = 4  # each connection is an ssh session: stay below sshd's MaxStartups (10)
 CONNECT_TIMEOUT = 5.0
 
 
@@ -40,40 +46,103 @@ class LiveError(Exception):
 
 
 @dataclass
+class EngineAudit:
+    """One engine of a fleet run: what was read from it, or why it could not be read."""
+
+    endpoint: Endpoint
+    result: LiveResult | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
 class LiveResult:
     """What a live audit read: one spec per container, the host facts, and notes for the user."""
 
-    specs: list[ContainerSpec] = field(default_factory=list)
+    specs: list[ContainerSpec] = field(default_factory=list)  # containers, less the tasks of `services`
     host: HostInfo = field(default_factory=HostInfo)
     notes: list[str] = field(default_factory=list)
+    services: list[ContainerSpec] = field(default_factory=list)  # Swarm services (on a manager)
+
+    def service_ids(self) -> set[str]:
+        return {s.container.id for s in self.services if s.container is not None}
 
 
-def connect(host: str | None, timeout: float = 10.0) -> Any:
+def _without_orphan_tasks(specs: list[ContainerSpec], result: LiveResult) -> list[ContainerSpec]:
+    """Task containers of a service that was removed while the engine was read are being removed too:
+    a note says so, and they are not reported as containers of their own."""
+    kept = []
+    for spec in specs:
+        service_id = task_service_id(spec)
+        if service_id is None:
+            kept.append(spec)
+            continue
+        result.notes.append(f"container {spec.name} is a task of service {service_id[:12]}, "
+                            "which was removed while it was being read; skipped")
+    return kept
+
+
+def connect(host: str | Endpoint | None, timeout: float = 10.0) -> Any:
     """A docker SDK client for *host* (else ``DOCKER_HOST``/the local socket), checked with a ping.
 
-    TLS settings come from the environment (``DOCKER_TLS_VERIFY``,
-    ``DOCKER_CERT_PATH``) as for the docker CLI. Raises `LiveError` within
-    about five seconds when the engine does not answer.
+    For an address, TLS settings come from the environment (``DOCKER_TLS_VERIFY``,
+    ``DOCKER_CERT_PATH``) as for the docker CLI; an `Endpoint` read from a context
+    brings its own.
+    Raises `LiveError` within about five seconds when the engine does not answer.
     """
     import docker
     import docker.errors
     import requests.exceptions
 
+    endpoint = host if isinstance(host, Endpoint) else None
     environment = dict(os.environ)
-    if host:
+    if isinstance(host, str) and host:
         environment["DOCKER_HOST"] = host
+    if endpoint is not None:
+        environment["DOCKER_HOST"] = endpoint.host
     address = environment.get("DOCKER_HOST") or "the local socket (unix:///var/run/docker.sock)"
     connect_timeout = min(CONNECT_TIMEOUT, timeout) if timeout > 0 else CONNECT_TIMEOUT
+    # Over TCP, requests would let REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE replace the engine's CA given
+    # here: the client ignores the environment, and asks the engine's API version itself.
+    tcp = address.startswith(("tcp://", "https://"))
+    version = MIN_API_VERSION if tcp else None
     try:
-        client = docker.from_env(environment=environment, timeout=connect_timeout,
-                                 max_pool_size=WORKERS, use_ssh_client=False)
+        if endpoint is not None and not endpoint.from_environment:
+            client = docker.DockerClient(base_url=endpoint.host, tls=_tls_config(endpoint.tls), version=version,
+                                         timeout=connect_timeout, max_pool_size=WORKERS)
+        else:
+            client = docker.from_env(environment=environment, timeout=connect_timeout, version=version,
+                                     max_pool_size=WORKERS, use_ssh_client=False)
+        if tcp:
+            client.api.trust_env = False
+            client.api._version = client.api.version(api_version=False)["ApiVersion"]
         client.api.ping()
     except docker.errors.TLSParameterError as exc:
         raise LiveError(f"cannot use the TLS settings for {address}: {exc}") from None
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, KeyError,
+            TypeError) as exc:
         raise LiveError(f"cannot connect to the Docker engine at {address}: {_reason(exc)}") from None
     client.api.timeout = max(timeout, connect_timeout)
     return client
+
+
+def _tls_config(files: TlsFiles | None) -> Any:
+    """The SDK's TLS settings for a context's material (False: plain TCP)."""
+    if files is None:
+        return False
+    from docker.tls import TLSConfig
+
+    client_cert = (files.cert, files.key) if files.cert and files.key else None
+    return TLSConfig(client_cert=client_cert, ca_cert=files.ca if files.verify else None, verify=files.verify)
+
+
+def _ssh_relay(address: str) -> Any:
+    from dockaudit.sources.ssh import SshRelay
+
+    try:
+        return SshRelay(address)
+    except (OSError, ValueError) as exc:
+        raise LiveError(f"cannot connect to the Docker engine at {address}: {exc}") from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -86,7 +155,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def audit_host(
-    host: str | None,
+    host: str | Endpoint | None,
     *,
     all: bool = True,
     names: list[str] | None = None,
@@ -104,9 +173,25 @@ def audit_host(
     import docker.errors
     import requests.exceptions
 
-    client = connect(host, timeout)
+    address = (host.host if isinstance(host, Endpoint) else host) or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+    relay = None
+    workers = WORKERS
+    remote = address
+    if remote.startswith("ssh://"):
+        relay, workers = _ssh_relay(remote), SSH_WORKERS
+        host = Endpoint(remote, relay.url, from_environment=False)
+        address = relay.url
+    try:
+        client = connect(host, timeout)
+    except LiveError as exc:
+        if relay is None:
+            raise
+        reason = relay.reason()
+        relay.close()
+        raise LiveError(f"cannot connect to the Docker engine at {remote}: {reason}"
+                        if reason else exc.message) from None
     api = client.api
-    reader = _reader(client, host or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock")
+    reader = _reader(client, address)
     filters: dict[str, list[str]] = {}
     if names:
         filters["name"] = list(names)
@@ -114,11 +199,13 @@ def audit_host(
         filters["label"] = list(labels)
     result = LiveResult()
     try:
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
             listing = pool.submit(api.containers, all=all, filters=filters or None)
             info = pool.submit(api.info)
             images = pool.submit(api.images)
             dangling = pool.submit(api.volumes, filters={"dangling": True})
+            # services: only a Swarm manager has them (any other engine answers 503)
+            services = pool.submit(_quiet, lambda f: api.services(filters=f), filters or None)
             # container: modes name their target by id; the target may be outside the filter
             everyone = pool.submit(api.containers, all=True) if filters or not all else listing
             summaries = listing.result()
@@ -126,17 +213,23 @@ def audit_host(
             image_docs = dict(zip(image_ids, pool.map(lambda i: _quiet(api.inspect_image, i), image_ids),
                                   strict=True))
             ids = [s["Id"] for s in summaries if isinstance(s.get("Id"), str)]
-            documents = list(pool.map(lambda i: _inspect(reader, i, processes), ids))
+            broken = threading.Event()  # once the engine fails to answer, the other reads stop at once
+            documents = list(pool.map(lambda i: _guarded_inspect(reader, i, processes, broken), ids))
             info_doc = _dict(info.result())
             tag_ids = _tag_index(images.result())
             host_info = _host_info(info_doc, dangling.result())
             id_names = dict(_all_names(everyone.result()))
+            service_docs = [s for s in services.result() or [] if isinstance(s, dict)]
+            network_names = {n["Id"]: n["Name"] for n in (api.networks() if service_docs else [])
+                             if isinstance(n, dict) and isinstance(n.get("Id"), str) and isinstance(n.get("Name"), str)}
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError,
             http.client.HTTPException) as exc:
         raise LiveError(f"reading the engine failed: {_reason(exc)}") from None
     finally:
         reader.close()
         client.close()
+        if relay is not None:
+            relay.close()
 
     daemon_hostname = info_doc.get("Name") if isinstance(info_doc.get("Name"), str) else None
     for container_id, (doc, top, problem) in zip(ids, documents, strict=True):
@@ -155,15 +248,50 @@ def audit_host(
             spec = dataclasses.replace(spec, runtime=runtime)
         result.specs.append(spec)
     result.specs.sort(key=lambda s: (s.name or "", s.container.id if s.container else ""))
+    if service_docs:
+        result.services = sorted((spec_from_service(doc, network_names) for doc in service_docs),
+                                 key=lambda s: (s.name or "", s.container.id if s.container else ""))
+        result.specs = _without_orphan_tasks(drop_tasks(result.specs, result.service_ids()), result)
     result.host = host_info
     return result
+
+
+def audit_fleet(endpoints: list[Endpoint], **options: Any) -> list[EngineAudit]:
+    """`audit_host` on every endpoint at once; an engine that fails is an `EngineAudit` with an error.
+
+    The engines are read in parallel, each with its own pool of readers, so a
+    fleet takes about as long as its slowest engine.
+    """
+
+    def one(endpoint: Endpoint) -> EngineAudit:
+        started = time.perf_counter()
+        try:
+            result = audit_host(endpoint, **options)
+        except LiveError as exc:
+            return EngineAudit(endpoint, error=exc.message, seconds=time.perf_counter() - started)
+        except Exception as exc:  # one engine's surprise must not lose the other engines
+            return EngineAudit(endpoint, error=f"internal error: {type(exc).__name__}: {exc}",
+                               seconds=time.perf_counter() - started)
+        return EngineAudit(endpoint, result=result, seconds=time.perf_counter() - started)
+
+    if len(endpoints) == 1:
+        audits = [one(endpoints[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=len(endpoints)) as pool:
+            audits = list(pool.map(one, endpoints))
+    # a task runs on a worker of the Swarm whose manager is in the run: it is reported under its service
+    service_ids = {i for a in audits if a.result is not None for i in a.result.service_ids()}
+    for audit in audits:
+        if audit.result is not None and service_ids:
+            audit.result.specs = drop_tasks(audit.result.specs, service_ids)
+    return audits
 
 
 def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _quiet(call: Callable[[str], Any], arg: str) -> Any:
+def _quiet(call: Callable[[Any], Any], arg: Any) -> Any:
     """The answer of *call*, or None when the object is gone or unreadable."""
     import docker.errors
 
@@ -265,6 +393,19 @@ def _reader(client: Any, address: str | None) -> _SdkReader | _SocketReader:
     if address and address.startswith("unix://") and isinstance(getattr(api, "api_version", None), str):
         return _SocketReader(address[len("unix://"):], api.api_version, api.timeout)
     return _SdkReader(api)
+
+
+def _guarded_inspect(reader: _SdkReader | _SocketReader, container_id: str, processes: bool,
+                     broken: threading.Event) -> tuple[dict | None, tuple[Process, ...] | None, str]:
+    """`_inspect`, unless the engine already failed to answer: a transport failure sets *broken*
+    and is raised, and with *broken* set nothing more is asked (no wait for a timeout per container)."""
+    if broken.is_set():
+        raise OSError("the engine stopped answering")
+    try:
+        return _inspect(reader, container_id, processes)
+    except BaseException:
+        broken.set()
+        raise
 
 
 def _inspect(reader: _SdkReader | _SocketReader, container_id: str,
