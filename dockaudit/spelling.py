@@ -9,19 +9,15 @@ Docker CLI's own suggestions are used to.
 `closest` looks through a short list (the options of a command).
 `SpellingIndex` holds many words (every name a long script creates) and
 compares a word only with those that can be within the limit: the same
-length give or take the limit, and sharing one piece of the word in place.
-The cost of a look-up then depends on how many words are that close, not on
-how many there are.
+length give or take the limit, with all but a few of their pieces found in
+the word where they belong. The cost of a look-up then depends on how many
+words are that close, not on how many there are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
-# Pieces every indexed word is cut into. An edit breaks one piece, a transposition
-# across a boundary two: with 2 * limit + 1 pieces, at least one is intact.
-_PIECES = 5
-
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 
 def max_edits(word: str) -> int:
     """How many edits a word may be away from what was meant."""
@@ -36,6 +32,15 @@ def edit_distance(a: str, b: str, limit: int | None = None) -> int:
     """
     if a == b:
         return 0
+    # What both words begin and end with costs nothing: compare the rest.
+    same = 0
+    shorter = min(len(a), len(b))
+    while same < shorter and a[same] == b[same]:
+        same += 1
+    tail = 0
+    while tail < shorter - same and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    a, b = a[same:len(a) - tail], b[same:len(b) - tail]
     cap = max(len(a), len(b)) if limit is None else limit
     if abs(len(a) - len(b)) > cap:
         return cap + 1
@@ -80,29 +85,25 @@ def closest(word: str, candidates: Iterable[str],
     return _best(word, pool, skip)
 
 
-def _pieces(length: int) -> list[tuple[int, int]]:
-    """(start, end) of the pieces a word of *length* characters is cut into."""
-    count = min(_PIECES, length)
-    short, extra = divmod(length, count)
-    bounds = []
-    start = 0
-    for i in range(count):
-        end = start + short + (1 if i >= count - extra else 0)
-        bounds.append((start, end))
-        start = end
-    return bounds
+_LAST_CHARACTER = chr(0x10FFFF)
 
 
 class SpellingIndex:
-    """Many known words, for `closest` look-ups that do not compare every word."""
+    """Many known words, for `closest` look-ups that do not compare every word.
+
+    The words are kept sorted, so words with a common beginning are
+    neighbours: the table of edit distances is computed once for a beginning
+    they share, and the words after a beginning already too far from the
+    word looked up are skipped in one step. Only the cells the limit allows
+    are computed (the band around the diagonal).
+    """
 
     def __init__(self, words: Iterable[str], skip: Callable[[str, str], bool] | None = None) -> None:
         self.skip = skip
         self.order: dict[str, int] = {}
         for word in words:
             self.order.setdefault(word, len(self.order))
-        self._by_length: dict[int, list[str]] | None = None
-        self._by_piece: dict[tuple[int, int, str], list[str]] = {}
+        self._sorted: list[str] | None = None
 
     def __contains__(self, word: str) -> bool:
         return word in self.order
@@ -110,37 +111,70 @@ class SpellingIndex:
     def __bool__(self) -> bool:
         return bool(self.order)
 
-    def _build(self) -> dict[int, list[str]]:
-        # Built at the first look-up: most scripts never misspell a name.
-        by_length: dict[int, list[str]] = {}
-        for word in self.order:
-            by_length.setdefault(len(word), []).append(word)
-            if len(word) >= 3:
-                for n, (start, end) in enumerate(_pieces(len(word))):
-                    self._by_piece.setdefault((len(word), n, word[start:end]), []).append(word)
-        return by_length
-
-    def _candidates(self, word: str, limit: int) -> Iterable[str]:
-        by_length = self._by_length
-        assert by_length is not None
-        found: set[str] = set()
-        for length in range(max(0, len(word) - limit), len(word) + limit + 1):
-            if length not in by_length:
+    def within(self, word: str, limit: int) -> Iterator[tuple[int, str]]:
+        """(distance, indexed word) for every indexed word at most *limit* edits from *word*."""
+        if self._sorted is None:
+            self._sorted = sorted(self.order)  # at the first look-up: most scripts misspell nothing
+        words = self._sorted
+        width = len(word) + 1
+        far = limit + 1
+        rows = [[min(j, far) for j in range(width)]]  # rows[d]: distances from the first d characters
+        beginning = ""  # the characters rows[1:] stand for
+        i = 0
+        while i < len(words):
+            candidate = words[i]
+            depth = 0
+            shared = min(len(beginning), len(candidate))
+            while depth < shared and beginning[depth] == candidate[depth]:
+                depth += 1
+            del rows[depth + 1:]
+            too_far = False
+            for d in range(depth + 1, len(candidate) + 1):
+                rows.append(_next_row(rows, word, candidate, d, limit))
+                if min(rows[d]) > limit:
+                    too_far = True
+                    break
+            if too_far:
+                beginning = candidate[:len(rows) - 1]
+                i = bisect_right(words, beginning + _LAST_CHARACTER, i)
                 continue
-            pieces = _pieces(length) if length else []
-            if len(pieces) < 2 * limit + 1:
-                found.update(by_length[length])  # too short to cut: few such words exist
-                continue
-            for n, (start, end) in enumerate(pieces):
-                size = end - start
-                for at in range(max(0, start - limit), min(len(word) - size, start + limit) + 1):
-                    found.update(self._by_piece.get((length, n, word[at:at + size]), ()))
-        return sorted(found, key=self.order.__getitem__)
+            beginning = candidate
+            if rows[-1][-1] <= limit:
+                yield rows[-1][-1], candidate
+            i += 1
 
     def closest(self, word: str) -> str | None:
         """The indexed word *word* was probably meant to be; None when it is indexed itself."""
         if word in self.order:
             return None
-        if self._by_length is None:
-            self._by_length = self._build()
-        return _best(word, self._candidates(word, max_edits(word)), self.skip)
+        limit = max_edits(word)
+        best: tuple[int, int, str] | None = None
+        for distance, candidate in self.within(word, limit):
+            if self.skip is not None and self.skip(word, candidate):
+                continue
+            key = (distance, self.order[candidate], candidate)
+            if best is None or key < best:
+                best = key
+        return best[2] if best else None
+
+
+def _next_row(rows: list[list[int]], word: str, candidate: str, d: int, limit: int) -> list[int]:
+    """Distances from the first *d* characters of *candidate* to each beginning of *word*."""
+    far = limit + 1
+    prev = rows[d - 1]
+    prev2 = rows[d - 2] if d >= 2 else None
+    c = candidate[d - 1]
+    before = candidate[d - 2] if d >= 2 else ""
+    row = [far] * (len(word) + 1)
+    if d <= limit:
+        row[0] = d
+    for j in range(max(1, d - limit), min(len(word), d + limit) + 1):
+        best = prev[j - 1] + (c != word[j - 1])
+        if prev[j] + 1 < best:
+            best = prev[j] + 1
+        if row[j - 1] + 1 < best:
+            best = row[j - 1] + 1
+        if prev2 is not None and j > 1 and c == word[j - 2] and before == word[j - 1] and prev2[j - 2] + 1 < best:
+            best = prev2[j - 2] + 1
+        row[j] = best if best < far else far
+    return row
