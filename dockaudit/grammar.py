@@ -41,6 +41,7 @@ from dockaudit.model import (
     Word,
     known,
 )
+from dockaudit.spelling import closest
 
 _DATA = Path(__file__).resolve().parent / "data" / "options.json"
 
@@ -185,12 +186,6 @@ def option_values(cmd: DockerCommand, name: str) -> list[tuple[OptionUse, N.Temp
 
 def _span(first: Location, last: Location) -> Location:
     return Location(first.path, first.line, first.column, last.end_line, last.end_column)
-
-
-def _closest(name: str, candidates: list[str]) -> str | None:
-    import difflib
-    match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return match[0] if match else None
 
 
 class _Parser:
@@ -356,7 +351,7 @@ class _Parser:
             self.incomplete = True  # a flag of the tool we do not know: arity unknown
             return
         where = " ".join(grammar.subcommand) or "docker"
-        guess = _closest(name, grammar.names())
+        guess = closest(name, grammar.names())
         hint = f"; did you mean {guess}?" if guess else ""
         self.problem("DA002", f"unknown option {name} for '{where}'{hint}", word.loc,
                      f"use {guess}" if guess else f"remove {name}")
@@ -435,7 +430,7 @@ class _Parser:
                          "-d (a created container is not started)", word.loc,
                          "drop -d, or use docker run -d")
             return
-        guess = _closest(long_name, grammar.names()) if len(text) > 2 else None
+        guess = closest(long_name, grammar.names()) if len(text) > 2 else None
         hint = f"; did you mean {guess}?" if guess else ""
         self.problem("DA002", f"unknown shorthand flag: '{c}' in {text} for '{where}'{hint}",
                      word.loc, f"use {guess}" if guess else f"remove -{c}")

@@ -8,16 +8,16 @@ Docker CLI's own suggestions are used to.
 
 `closest` looks through a short list (the options of a command).
 `SpellingIndex` holds many words (every name a long script creates) and
-compares a word only with those that can be within the limit: the same
-length give or take the limit, with all but a few of their pieces found in
-the word where they belong. The cost of a look-up then depends on how many
-words are that close, not on how many there are.
+goes only as far into them as the limit allows: a beginning already too far
+from the word rules out every word that starts with it, so a look-up costs
+what the words near it cost, not what all of them would.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
+
 
 def max_edits(word: str) -> int:
     """How many edits a word may be away from what was meant."""
