@@ -104,6 +104,7 @@ class SpellingIndex:
         for word in words:
             self.order.setdefault(word, len(self.order))
         self._sorted: list[str] | None = None
+        self._answers: dict[str, str | None] = {}  # a misspelt name is often used again
 
     def __contains__(self, word: str) -> bool:
         return word in self.order
@@ -147,6 +148,11 @@ class SpellingIndex:
         """The indexed word *word* was probably meant to be; None when it is indexed itself."""
         if word in self.order:
             return None
+        if word not in self._answers:
+            self._answers[word] = self._closest(word)
+        return self._answers[word]
+
+    def _closest(self, word: str) -> str | None:
         limit = max_edits(word)
         best: tuple[int, int, str] | None = None
         for distance, candidate in self.within(word, limit):
