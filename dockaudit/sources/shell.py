@@ -187,6 +187,10 @@ class ScriptReader:
         self.path = path
         self.line_starts = [0]
         self.line_starts.extend(m.end() for m in re.finditer("\n", text))
+        # One object for every line number and every repeated word, however many words use them:
+        # a long script repeats the same options and values thousands of times.
+        self.line_numbers = list(range(1, len(self.line_starts) + 1))
+        self.strings: dict[str, str] = {}
         self.invocations: list[Invocation] = []
         self.problems: list[ParseProblem] = []
         self.constants: dict[str, _Constant] = {}
@@ -199,11 +203,12 @@ class ScriptReader:
         starts = self.line_starts
         line = bisect_right(starts, start) - 1
         column = start - starts[line] + 1
+        numbers = self.line_numbers
         if end <= start:
-            return Location(self.path, line + 1, column, line + 1, column)
+            return Location(self.path, numbers[line], column, numbers[line], column)
         last = end - 1
         end_line = bisect_right(starts, last) - 1
-        return Location(self.path, line + 1, column, end_line + 1, last - starts[end_line] + 2)
+        return Location(self.path, numbers[line], column, numbers[end_line], last - starts[end_line] + 2)
 
     def fail(self, message: str) -> None:
         self.problems.append(ParseProblem(message, self.location(0, 0)))
@@ -722,7 +727,13 @@ class ScriptReader:
 
     def word(self, view: View, item: _Expanded) -> Word:
         start, end = view.span(item.tok.start, item.tok.end)
-        return Word(self.text[start:end], item.value, self.location(start, end), item.splits)
+        strings = self.strings
+        piece = self.text[start:end]
+        text = strings.setdefault(piece, piece)
+        value = item.value
+        if type(value) is str:
+            value = strings.setdefault(value, value)
+        return Word(text, value, self.location(start, end), item.splits)
 
 
 _ANSI_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"', "e": "\x1b", "r": "\r"}
