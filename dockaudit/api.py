@@ -16,6 +16,7 @@ from typing import Any
 
 from dockaudit.config import Config, parse_config
 from dockaudit.engine import Engine
+from dockaudit.memory import collector_paused
 from dockaudit.model import Finding, Location, Script, ScriptCommand
 from dockaudit.plugins import LoadedRules, load_rules
 
@@ -37,6 +38,7 @@ def guess_kind(path: str, text: str) -> str:
     return "markdown" if looks_like_markdown(text) else "shell"
 
 
+@collector_paused()
 def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> Script:
     """Parse *text* into a `Script`: every docker command, its spec, its suppressions."""
     from dockaudit.grammar import parse_invocation

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from dockaudit.config import Config
+from dockaudit.memory import collector_paused
 from dockaudit.model import (
     ContainerSpec,
     DockerCommand,
@@ -124,6 +125,7 @@ class Engine:
 
     # --- scripts ---
 
+    @collector_paused()
     def check_script(self, script: Script) -> EngineResult:
         result = EngineResult()
         found: list[Finding] = []
