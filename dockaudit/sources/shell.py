@@ -223,12 +223,15 @@ class ScriptReader:
     def read_script(self, view: View, context: str) -> None:
         """Read a whole script (or Markdown block): constants first, then the commands."""
         lexer = Lexer(mask_placeholders(view.text))
-        toks, _ = lexer.lex(0)
-        walked = walk(toks, view.text)
+        walked = walk(lexer.lex(0)[0], view.text)
         self.collect_constants(view, walked.commands, walked.loop_variables)
         self.report_lexer_problems(view, lexer)
-        for command in walked.commands:
-            self.command(view, command, context, 0)
+        # Each command's tokens are let go once it is read: a long script's tokens
+        # and the words read from them are never all held at once.
+        pending = walked.commands[::-1]
+        walked.commands.clear()
+        while pending:
+            self.command(view, pending.pop(), context, 0)
 
     def read_code(self, view: View, context: str, nesting: int) -> None:
         """Read a nested piece of code: a string run by a shell, a heredoc."""
