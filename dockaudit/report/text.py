@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Sequence
 from itertools import groupby
 
 from rich.console import Console
@@ -69,7 +70,7 @@ def write_report(console: Console, report: Report) -> None:
     _write_summary(console, report)
 
 
-def _frame_span(loc: Location, lines: tuple[str, ...]) -> Location:
+def _frame_span(loc: Location, lines: Sequence[str]) -> Location:
     """A whole multi-line command is shown by its first line, so the frame stays short."""
     if loc.end_line - loc.line < 2 or not 1 <= loc.line <= len(lines):
         return loc
