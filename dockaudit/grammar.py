@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -95,6 +95,11 @@ class CommandGrammar:
 
     def names(self) -> list[str]:
         return sorted(self.flags)
+
+    @cached_property
+    def by_canonical(self) -> dict[str, FlagSpec]:
+        """The options under their canonical names, made once per subcommand."""
+        return {s.canonical: s for s in self.flags.values()}
 
 
 @lru_cache(maxsize=1)
@@ -674,7 +679,7 @@ def _check(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None
     driver_use = cmd.option("--volume-driver")
     driver = driver_use.value_text if driver_use is not None else None
     driver = driver if known(driver) else "unknown"
-    flag_specs = {s.canonical: s for s in grammar.flags.values()}
+    flag_specs = grammar.by_canonical
     for use in cmd.options:
         spec = flag_specs.get(use.name)
         if spec is None:
