@@ -39,6 +39,7 @@ services; the engine applies both (see `dockaudit.engine`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -71,6 +72,10 @@ _DEV_WORDS = frozenset({"dotfiles", "bashrc", "zshrc", "aliases", "profile", "de
 # A desktop program run from a container: the X11 socket or display handed in.
 _DESKTOP = re.compile(r"/tmp/\.X11-unix|DISPLAY=|WAYLAND_DISPLAY|XDG_RUNTIME_DIR")
 _FUNCTION = re.compile(r"^\s*(?:function\s+)?([A-Za-z_][\w:.-]*)\s*\(\)|^\s*function\s+([A-Za-z_][\w:.-]*)")
+# A call of a function: the name first on a line, or after ; & | ( { then do else. A line
+# start and the others are looked for apart, so that "then f" counts as a call of f.
+_CALLED = r"(?=\s*([A-Za-z_][\w:.-]*)(?:\s|$|;))"
+_CALLS = (re.compile(r"(?m)^" + _CALLED), re.compile(r"(?m)(?:[;&|({]|\bthen|\bdo|\belse)" + _CALLED))
 
 
 def guess_purpose(path: str, kind: str, text_lines: Sequence[str],
@@ -111,18 +116,29 @@ def _function_library(lines: Sequence[str], runs: Sequence[ScriptCommand]) -> bo
             bodies.append((m.group(1) or m.group(2), number, len(lines)))
     if not bodies:
         return False
-    inside = [b for b in bodies if any(b[1] <= c.command.loc.line <= b[2] for c in runs)]
-    if len(inside) < 2 or sum(1 for c in runs if any(b[1] <= c.command.loc.line <= b[2] for b in inside)) * 5 < len(runs) * 4:
+    # Bodies follow one another: the one holding a line is the last to begin at or before it.
+    starts = [first for _, first, _ in bodies]
+    holding = []
+    for c in runs:
+        i = bisect_right(starts, c.command.loc.line) - 1
+        holding.append(i if i >= 0 and c.command.loc.line <= bodies[i][2] else -1)
+    holders = set(holding) - {-1}
+    inside = [b for i, b in enumerate(bodies) if i in holders]
+    if len(inside) < 2 or sum(1 for i in holding if i >= 0) * 5 < len(runs) * 4:
         return False
     text = "\n".join(lines)
+    # Where each name is called, found in one pass over the text rather than one a name.
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    wanted = {name for name, _, _ in inside}
+    calls: dict[str, list[int]] = {}
+    for pattern in _CALLS:
+        for m in pattern.finditer(text):
+            if m.group(1) in wanted:
+                calls.setdefault(m.group(1), []).append(bisect_left(newlines, m.start()) + 1)
     called = 0
     for name, first, last in inside:
-        call = re.compile(r"(?m)(?:^|[;&|({]|\bthen|\bdo|\belse)\s*" + re.escape(name) + r"(?:\s|$|;)")
-        for m in call.finditer(text):
-            number = text.count("\n", 0, m.start()) + 1
-            if not first <= number <= last:
-                called += 1
-                break
+        if any(not first <= number <= last for number in calls.get(name, ())):
+            called += 1
     return called * 5 < len(inside)
 
 
