@@ -181,7 +181,7 @@ def container_lifecycles(commands: Sequence[ScriptCommand], lines: Sequence[str]
 
 
 def _lifecycle(index: int, entry: ScriptCommand, spec: ContainerSpec, commands: Sequence[ScriptCommand],
-               lines: Sequence[str], later_refs: list[dict[str, set[str]]]) -> tuple[str, str]:
+               lines: Sequence[str], later_refs: dict[str, dict[str, int]]) -> tuple[str, str]:
     policy = spec.restart_policy
     if policy is not None and (policy.name is UNKNOWN or policy.name != "no"):
         shown = policy.name if known(policy.name) else "a restart policy"
@@ -189,11 +189,10 @@ def _lifecycle(index: int, entry: ScriptCommand, spec: ContainerSpec, commands: 
     if spec.auto_remove:
         return TEMPORARY, "--rm: removed when it stops"
     handles = _handles(entry, spec, lines)
-    refs = later_refs[index]
-    if handles & refs.get("stop", set()):
+    if _referenced_after(later_refs, "stop", handles, index):
         return TEMPORARY, "the same file stops or removes it again"
-    if spec.subcommand == "create" and not handles & refs.get("start", set()):
-        if handles & refs.get("copy", set()):
+    if spec.subcommand == "create" and not _referenced_after(later_refs, "start", handles, index):
+        if _referenced_after(later_refs, "copy", handles, index):
             return COPY_ONLY, "created only to copy files out (cp, commit or export), never started"
         return BACKGROUND, "created, not started by this file: something else may start it"
     shot = _one_shot(spec)
@@ -234,13 +233,15 @@ def _plain(text: str) -> str:
     return _REF.sub(lambda m: "$" + m.group(1), text.replace('"', "").replace("'", ""))
 
 
-def _references_after(commands: Sequence[ScriptCommand]) -> list[dict[str, set[str]]]:
-    """For each command index, the container handles that later commands stop, start or copy."""
-    acc: dict[str, set[str]] = {"stop": set(), "start": set(), "copy": set()}
-    out: list[dict[str, set[str]]] = [{} for _ in commands]
-    for index in range(len(commands) - 1, -1, -1):
-        out[index] = {k: set(v) for k, v in acc.items()}
-        command = commands[index].command
+def _references_after(commands: Sequence[ScriptCommand]) -> dict[str, dict[str, int]]:
+    """For stop, start and copy: each container handle and the last command that does it to it.
+
+    A handle is done something to after command *i* when its last command comes after *i*:
+    one table for the whole script, not a copy of everything later for every command.
+    """
+    last: dict[str, dict[str, int]] = {"stop": {}, "start": {}, "copy": {}}
+    for index, entry in enumerate(commands):
+        command = entry.command
         what = _what(command)
         if what is None:
             continue
@@ -249,11 +250,17 @@ def _references_after(commands: Sequence[ScriptCommand]) -> list[dict[str, set[s
             words = tuple(w for w in words if ":" in w.text)
         for word in words:
             text = word.text.split(":", 1)[0] if what == "copy" and command.subcommand == ("cp",) else word.text
-            acc[what].add(_plain(text))
+            last[what][_plain(text)] = index
             if word.is_known:
                 value = word.value.split(":", 1)[0] if command.subcommand == ("cp",) else word.value
-                acc[what].add(value)
-    return out
+                last[what][value] = index
+    return last
+
+
+def _referenced_after(last: dict[str, dict[str, int]], what: str, handles: set[str], index: int) -> bool:
+    """Whether a command after *index* does *what* to one of *handles*."""
+    done = last[what]
+    return any(done.get(handle, -1) > index for handle in handles)
 
 
 def _what(command: DockerCommand) -> str | None:
