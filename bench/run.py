@@ -19,6 +19,11 @@ waited for).
    at 500 containers.
 4. memory: peak RSS of ``dockaudit check`` over the whole corpus. Target:
    at most 100 MB.
+5. growth: ``dockaudit check`` on one generated fleet deploy script of 0.25,
+   1, 4 and 16 MB (bench/fleet.py), ShellCheck on the smallest beside it.
+   Targets: at most 2 CPU seconds per MB at every size, the largest size at
+   most 1.5x the smallest per MB, and peak RSS at most 100 MB plus 30 bytes
+   per byte of input.
 
     python bench/run.py [--corpus DIR] [--runs N] [--cold-runs N] [--skip-live] [--json out.json]
 """
@@ -47,7 +52,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-import synth  # noqa: E402  (a sibling module, not an installed package)
+import fleet  # noqa: E402  (sibling modules, not installed packages)
+import synth  # noqa: E402
 
 COMPOSE_LINT_VERSION = "0.36.2"
 BENCH_VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dockaudit-bench" / "venv"
@@ -65,6 +71,13 @@ PEER_RUNNING = 30  # running containers for the comparison with docker-bench-sec
 PEER_MAX_RATIO = 0.01  # at least 100x faster
 # a git clone of github.com/docker/docker-bench-security (its .git folder), read with git archive at bench time
 DOCKER_BENCH_GIT = os.environ.get("DOCKAUDIT_DOCKER_BENCH_GIT", "/work/.mirror/docker+docker-bench-security/repo")
+GROWTH_SIZES = (0.25, 1, 4, 16)  # MB
+GROWTH_ONCE_FROM = 4  # MB: sizes from here on are run once, whatever --runs says
+GROWTH_MAX_RATE = 2.0  # CPU seconds per MB
+GROWTH_MAX_SLOWDOWN = 1.5  # the largest size's seconds per MB against the smallest's
+GROWTH_RSS_BASE = 100  # MB, plus GROWTH_RSS_PER_BYTE bytes for every byte of input
+GROWTH_RSS_PER_BYTE = 30
+MB = 1024 * 1024
 
 
 class BenchError(Exception):
@@ -263,6 +276,10 @@ def _fmt(value: float | None, unit: str) -> str:
         return "-"
     if unit == "s":
         return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "s/MB":
+        return f"{value:.2f} s/MB"
     return f"{value:.1f} {unit}"
 
 
@@ -316,6 +333,50 @@ def bench_corpus(label: str, files: list[Path], runs: int, dockaudit: str, shell
     memory = Row(f"peak RSS, {label}", median(ours, "rss_mb"), median(peer, "rss_mb"), unit="MB",
                  peer_name="shellcheck", max_value=100)
     return [wall, memory]
+
+
+# --- 5: growth --------------------------------------------------------------------
+
+
+def bench_growth(sizes: Sequence[float], runs: int, dockaudit: str, shellcheck: str | None,
+                 folder: Path) -> list[Row]:
+    """Seconds per MB and peak RSS of one ever larger script: the cost should grow with the size."""
+    rows: list[Row] = []
+    rates: list[tuple[float, float]] = []  # (MB, CPU seconds per MB)
+    for n, size in enumerate(sorted(sizes)):
+        path = folder / f"fleet-{size:g}mb.sh"
+        length = fleet.generate(path, size)
+        megabytes = length / MB
+        lines = path.read_bytes().count(b"\n")
+        name = f"growth, {size:g} MB ({lines} lines)"
+        argv = [dockaudit, "check", "--format", "parsable", "--fail-on", "never", str(path)]
+        count = 1 if size >= GROWTH_ONCE_FROM else runs
+        try:
+            ours = [run_process(argv) for _ in range(count)]
+            peer = [run_process([shellcheck, "-f", "gcc", str(path)])] if shellcheck and n == 0 else []
+        except BenchError as exc:
+            rows.append(Row(name, None, error=str(exc)))
+            continue
+        rate = median(ours, "cpu") / megabytes
+        rates.append((size, rate))
+        note = (f"{median(ours) / megabytes:.2f} s/MB wall, {median(ours, 'cpu'):.2f} s CPU, "
+                f"{ours[0].stdout_lines} findings, median of {count}")
+        raw = {"dockaudit": [asdict(s) for s in ours]}
+        if peer:
+            note += (f"; shellcheck {peer[0].wall:.2f} s wall, {peer[0].cpu:.2f} s CPU, "
+                     f"{peer[0].rss_mb:.0f} MB, {peer[0].stdout_lines} findings")
+            raw["shellcheck"] = [asdict(s) for s in peer]
+        rows.append(Row(name, rate, median(peer, "cpu") / megabytes if peer else None, unit="s/MB",
+                        peer_name="shellcheck", max_value=GROWTH_MAX_RATE, note=note, samples=raw))
+        rows.append(Row(f"peak RSS, growth {size:g} MB", median(ours, "rss_mb"),
+                        median(peer, "rss_mb") if peer else None, unit="MB", peer_name="shellcheck",
+                        max_value=round(GROWTH_RSS_BASE + GROWTH_RSS_PER_BYTE * megabytes, 1)))
+        path.unlink()
+    if len(rates) >= 2:
+        (small, first), (large, last) = rates[0], rates[-1]
+        rows.append(Row(f"growth, s/MB at {large:g} MB against {small:g} MB", last / first, unit="x",
+                        max_value=GROWTH_MAX_SLOWDOWN))
+    return rows
 
 
 # --- 2: one file, cold ----------------------------------------------------------
@@ -676,7 +737,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="container counts for the live measurement (default 10,100,500)")
     parser.add_argument("--fleet-size", type=int, default=FLEET_SIZE,
                         help=f"containers over the {FLEET_ENGINES} engines of the fleet measurement (default {FLEET_SIZE})")
-    parser.add_argument("--only", choices=("corpus", "cold", "live", "fleet", "peer"), action="append",
+    parser.add_argument("--growth-sizes", default=",".join(f"{s:g}" for s in GROWTH_SIZES),
+                        help="sizes in MB of the generated script for the growth series (default 0.25,1,4,16)")
+    parser.add_argument("--only", choices=("corpus", "cold", "live", "fleet", "peer", "growth"), action="append",
                         help="run only this measurement (repeatable)")
     parser.add_argument("--dockaudit", choices=("venv", "current"), default="venv",
                         help="venv (default): measure dockaudit installed from this tree into the bench's "
@@ -687,7 +750,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="install nothing: use what the bench's venv already holds")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write every sample as JSON")
     args = parser.parse_args(argv)
-    parts = set(args.only or ("corpus", "cold", "live", "fleet", "peer"))
+    parts = set(args.only or ("corpus", "cold", "live", "fleet", "peer", "growth"))
     if args.skip_live:
         parts -= {"live", "fleet", "peer"}
     if args.runs < 1 or args.cold_runs < 1:
@@ -698,6 +761,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--live-sizes takes numbers separated by commas")
     if any(s < 1 for s in sizes):
         parser.error("--live-sizes must be positive")
+    try:
+        growth_sizes = [float(s) for s in args.growth_sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--growth-sizes takes numbers separated by commas")
+    if any(s <= 0 for s in growth_sizes):
+        parser.error("--growth-sizes must be positive")
 
     venv = BenchVenv(args.venv)
     try:
@@ -717,13 +786,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
 
     shellcheck: str | None = None
-    if "corpus" in parts:
+    if parts & {"corpus", "growth"}:
         try:
             shellcheck = find_shellcheck()
             meta["shellcheck"] = tool_version([shellcheck, "--version"])
         except BenchError as exc:
             rows.append(Row("whole corpus", None, error=str(exc)))
-    if shellcheck:
+    if shellcheck and "corpus" in parts:
         corpus = args.corpus
         if corpus is not None and not corpus.is_dir():
             print(f"bench: corpus folder {corpus} does not exist", file=sys.stderr)
@@ -751,6 +820,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += bench_fleet(args.fleet_size, args.runs, dockaudit)
     if "peer" in parts:
         rows += bench_versus_docker_bench(args.runs, dockaudit)
+
+    if "growth" in parts:
+        with tempfile.TemporaryDirectory(prefix="dockaudit-bench-growth-") as tmp:
+            rows += bench_growth(growth_sizes, args.runs, dockaudit, shellcheck, Path(tmp))
 
     print(", ".join(f"{k}: {v}" for k, v in meta.items() if k != "synthetic"))
     print()

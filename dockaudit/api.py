@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
 
 from dockaudit.config import Config, parse_config
 from dockaudit.engine import Engine
-from dockaudit.model import Finding, Location, Script, ScriptCommand
+from dockaudit.memory import collector_paused
+from dockaudit.model import Finding, Location, Script, ScriptCommand, TextLines
 from dockaudit.plugins import LoadedRules, load_rules
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
@@ -37,6 +39,7 @@ def guess_kind(path: str, text: str) -> str:
     return "markdown" if looks_like_markdown(text) else "shell"
 
 
+@collector_paused()
 def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> Script:
     """Parse *text* into a `Script`: every docker command, its spec, its suppressions."""
     from dockaudit.grammar import parse_invocation
@@ -60,7 +63,7 @@ def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> 
         if command.subcommand in SERVICE_COMMANDS:
             spec = spec_from_service_command(command)
         commands.append(ScriptCommand(command=command, spec=spec))
-    lines = tuple(text.splitlines())
+    lines = TextLines(text)
     commands, purpose, scopes = _intent(path, kind, lines, commands)
     spans = [(c.command.loc.line, c.command.loc.end_line) for c in commands]
     suppressions, orphans = build_suppressions(path, lines, spans)
@@ -81,7 +84,7 @@ def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> 
     return script
 
 
-def _intent(path: str, kind: str, lines: tuple[str, ...], commands: list[ScriptCommand]):
+def _intent(path: str, kind: str, lines: Sequence[str], commands: list[ScriptCommand]):
     """Each container's lifecycle, the file's purpose and, for Markdown, its scopes."""
     from dataclasses import replace
 

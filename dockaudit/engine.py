@@ -10,10 +10,12 @@ run goes on with the other rules.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from dockaudit.config import Config
+from dockaudit.memory import collector_paused
 from dockaudit.model import (
     ContainerSpec,
     DockerCommand,
@@ -118,8 +120,9 @@ class Engine:
         method: str,
         subject: object,
         ctx: RuleContext,
-        where: str,
+        where: object,
     ) -> list[Violation]:
+        """The violations of one rule method; *where* names the subject in an error (str() only then)."""
         try:
             return list(getattr(rule, method)(subject, ctx) or ())
         except Exception as exc:  # one broken rule must not lose the others' results
@@ -128,6 +131,7 @@ class Engine:
 
     # --- scripts ---
 
+    @collector_paused()
     def check_script(self, script: Script) -> EngineResult:
         result = EngineResult()
         found: list[Finding] = []
@@ -141,24 +145,30 @@ class Engine:
             script = replace(script, purpose=stated, purpose_why="stated by the configuration")
         purpose = script.purpose
         static_rules = [r for r in self.rules if Source.STATIC in r.sources and self._speaks_to(r, purpose)]
+        # Which rules check commands and which containers, looked up once rather than for
+        # every command. (Findings are sorted at the end: the order they come in is free.)
+        on_command = [(r, self._ctx(r, purpose=purpose)) for r in static_rules if r.implements("check_command")]
+        on_container = [(r, self._ctx(r, purpose=purpose)) for r in static_rules if r.implements("check_container")]
         for entry in script.commands:
             command = entry.command
-            basis = command_text(command)
-            where = str(command.loc)
-            for rule in static_rules:
-                ctx = self._ctx(rule, purpose=purpose)
-                if rule.implements("check_command"):
-                    for v in self._run(result, rule, "check_command", command, ctx, where):
-                        found.append(self._finding(rule, v, command.loc, basis=basis))
-                spec = entry.spec
-                if spec is None or not rule.implements("check_container") or not self._concerns(rule, spec, purpose):
+            spec = entry.spec
+            basis: str | None = None  # made for the first finding of the command
+            for rule, ctx in on_command:
+                for v in self._run(result, rule, "check_command", command, ctx, command.loc):
+                    basis = basis or command_text(command)
+                    found.append(self._finding(rule, v, command.loc, basis=basis))
+            if spec is None:
+                continue
+            for rule, ctx in on_container:
+                if not self._concerns(rule, spec, purpose):
                     continue
-                for v in self._run(result, rule, "check_container", spec, ctx, where):
+                for v in self._run(result, rule, "check_container", spec, ctx, command.loc):
+                    basis = basis or command_text(command)
                     found.append(self._finding(rule, v, spec.where(), basis=basis))
 
-        bases = {(c.command.loc.line, c.command.loc.end_line): command_text(c.command) for c in script.commands}
         parts = [script] if script.scopes is None else [
             replace(script, commands=tuple(script.commands[i] for i in scope)) for scope in script.scopes]
+        whole: list[tuple[Rule, Violation]] = []
         for rule in static_rules:
             if not rule.implements("check_script"):
                 continue
@@ -169,7 +179,10 @@ class Engine:
                     key = (v.message, v.loc)
                     if key not in seen:  # a block shared by two scopes is checked twice
                         seen.add(key)
-                        found.append(self._finding(rule, v, None, basis=_basis_for(v.loc, bases)))
+                        whole.append((rule, v))
+        bases = _bases_at(script, [v.loc.line for _, v in whole if v.loc is not None])
+        for rule, v in whole:
+            found.append(self._finding(rule, v, None, basis=bases.get(v.loc.line) if v.loc is not None else None))
 
         result.findings = self._apply_inline(script, found) if self.config.inline_ignores else found
         result.findings.sort(key=Finding.sort_key)
@@ -251,13 +264,32 @@ class Engine:
         return result
 
 
-def _basis_for(loc: Location | None, bases: Mapping[tuple[int, int], str]) -> str | None:
-    if loc is None:
-        return None
-    for (first, last), text in bases.items():
-        if first <= loc.line <= last:
-            return text
-    return None
+def _bases_at(script: Script, lines: list[int]) -> dict[int, str]:
+    """For each of *lines*, the text of the first command whose lines hold it.
+
+    Commands on the same lines share the text of the last of them. One sweep
+    down the lines, with the commands begun so far in a heap by their order.
+    """
+    if not lines:
+        return {}
+    spans: dict[tuple[int, int], str] = {}
+    for entry in script.commands:
+        loc = entry.command.loc
+        spans[(loc.line, loc.end_line)] = command_text(entry.command)
+    ranges = list(spans)
+    by_start = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
+    begun: list[int] = []
+    bases: dict[int, str] = {}
+    n = 0
+    for line in sorted(set(lines)):
+        while n < len(by_start) and ranges[by_start[n]][0] <= line:
+            heapq.heappush(begun, by_start[n])
+            n += 1
+        while begun and ranges[begun[0]][1] < line:
+            heapq.heappop(begun)  # ended above this line, so above every later one
+        if begun:
+            bases[line] = spans[ranges[begun[0]]]
+    return bases
 
 
 def _covers(suppression: Suppression, finding: Finding) -> bool:

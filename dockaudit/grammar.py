@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,6 +41,7 @@ from dockaudit.model import (
     Word,
     known,
 )
+from dockaudit.spelling import closest
 
 _DATA = Path(__file__).resolve().parent / "data" / "options.json"
 # docker service create/update, generated from the CLI's source by tools/gen_service_options.py
@@ -96,6 +97,11 @@ class CommandGrammar:
 
     def names(self) -> list[str]:
         return sorted(self.flags)
+
+    @cached_property
+    def by_canonical(self) -> dict[str, FlagSpec]:
+        """The options under their canonical names, made once per subcommand."""
+        return {s.canonical: s for s in self.flags.values()}
 
 
 @lru_cache(maxsize=1)
@@ -190,12 +196,6 @@ def option_values(cmd: DockerCommand, name: str) -> list[tuple[OptionUse, N.Temp
 
 def _span(first: Location, last: Location) -> Location:
     return Location(first.path, first.line, first.column, last.end_line, last.end_column)
-
-
-def _closest(name: str, candidates: list[str]) -> str | None:
-    import difflib
-    match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return match[0] if match else None
 
 
 class _Parser:
@@ -361,7 +361,7 @@ class _Parser:
             self.incomplete = True  # a flag of the tool we do not know: arity unknown
             return
         where = " ".join(grammar.subcommand) or "docker"
-        guess = _closest(name, grammar.names())
+        guess = closest(name, grammar.names())
         hint = f"; did you mean {guess}?" if guess else ""
         self.problem("DA002", f"unknown option {name} for '{where}'{hint}", word.loc,
                      f"use {guess}" if guess else f"remove {name}")
@@ -440,7 +440,7 @@ class _Parser:
                          "-d (a created container is not started)", word.loc,
                          "drop -d, or use docker run -d")
             return
-        guess = _closest(long_name, grammar.names()) if len(text) > 2 else None
+        guess = closest(long_name, grammar.names()) if len(text) > 2 else None
         hint = f"; did you mean {guess}?" if guess else ""
         self.problem("DA002", f"unknown shorthand flag: '{c}' in {text} for '{where}'{hint}",
                      word.loc, f"use {guess}" if guess else f"remove -{c}")
@@ -684,7 +684,7 @@ def _check(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None
     driver_use = cmd.option("--volume-driver")
     driver = driver_use.value_text if driver_use is not None else None
     driver = driver if known(driver) else "unknown"
-    flag_specs = {s.canonical: s for s in grammar.flags.values()}
+    flag_specs = grammar.by_canonical
     for use in cmd.options:
         spec = flag_specs.get(use.name)
         if spec is None:

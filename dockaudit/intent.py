@@ -39,6 +39,7 @@ services; the engine applies both (see `dockaudit.engine`).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -71,6 +72,10 @@ _DEV_WORDS = frozenset({"dotfiles", "bashrc", "zshrc", "aliases", "profile", "de
 # A desktop program run from a container: the X11 socket or display handed in.
 _DESKTOP = re.compile(r"/tmp/\.X11-unix|DISPLAY=|WAYLAND_DISPLAY|XDG_RUNTIME_DIR")
 _FUNCTION = re.compile(r"^\s*(?:function\s+)?([A-Za-z_][\w:.-]*)\s*\(\)|^\s*function\s+([A-Za-z_][\w:.-]*)")
+# A call of a function: the name first on a line, or after ; & | ( { then do else. A line
+# start and the others are looked for apart, so that "then f" counts as a call of f.
+_CALLED = r"(?=\s*([A-Za-z_][\w:.-]*)(?:\s|$|;))"
+_CALLS = (re.compile(r"(?m)^" + _CALLED), re.compile(r"(?m)(?:[;&|({]|\bthen|\bdo|\belse)" + _CALLED))
 
 
 def guess_purpose(path: str, kind: str, text_lines: Sequence[str],
@@ -111,18 +116,29 @@ def _function_library(lines: Sequence[str], runs: Sequence[ScriptCommand]) -> bo
             bodies.append((m.group(1) or m.group(2), number, len(lines)))
     if not bodies:
         return False
-    inside = [b for b in bodies if any(b[1] <= c.command.loc.line <= b[2] for c in runs)]
-    if len(inside) < 2 or sum(1 for c in runs if any(b[1] <= c.command.loc.line <= b[2] for b in inside)) * 5 < len(runs) * 4:
+    # Bodies follow one another: the one holding a line is the last to begin at or before it.
+    starts = [first for _, first, _ in bodies]
+    holding = []
+    for c in runs:
+        i = bisect_right(starts, c.command.loc.line) - 1
+        holding.append(i if i >= 0 and c.command.loc.line <= bodies[i][2] else -1)
+    holders = set(holding) - {-1}
+    inside = [b for i, b in enumerate(bodies) if i in holders]
+    if len(inside) < 2 or sum(1 for i in holding if i >= 0) * 5 < len(runs) * 4:
         return False
     text = "\n".join(lines)
+    # Where each name is called, found in one pass over the text rather than one a name.
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    wanted = {name for name, _, _ in inside}
+    calls: dict[str, list[int]] = {}
+    for pattern in _CALLS:
+        for m in pattern.finditer(text):
+            if m.group(1) in wanted:
+                calls.setdefault(m.group(1), []).append(bisect_left(newlines, m.start()) + 1)
     called = 0
     for name, first, last in inside:
-        call = re.compile(r"(?m)(?:^|[;&|({]|\bthen|\bdo|\belse)\s*" + re.escape(name) + r"(?:\s|$|;)")
-        for m in call.finditer(text):
-            number = text.count("\n", 0, m.start()) + 1
-            if not first <= number <= last:
-                called += 1
-                break
+        if any(not first <= number <= last for number in calls.get(name, ())):
+            called += 1
     return called * 5 < len(inside)
 
 
@@ -165,7 +181,7 @@ def container_lifecycles(commands: Sequence[ScriptCommand], lines: Sequence[str]
 
 
 def _lifecycle(index: int, entry: ScriptCommand, spec: ContainerSpec, commands: Sequence[ScriptCommand],
-               lines: Sequence[str], later_refs: list[dict[str, set[str]]]) -> tuple[str, str]:
+               lines: Sequence[str], later_refs: dict[str, dict[str, int]]) -> tuple[str, str]:
     policy = spec.restart_policy
     if policy is not None and (policy.name is UNKNOWN or policy.name != "no"):
         shown = policy.name if known(policy.name) else "a restart policy"
@@ -173,11 +189,10 @@ def _lifecycle(index: int, entry: ScriptCommand, spec: ContainerSpec, commands: 
     if spec.auto_remove:
         return TEMPORARY, "--rm: removed when it stops"
     handles = _handles(entry, spec, lines)
-    refs = later_refs[index]
-    if handles & refs.get("stop", set()):
+    if _referenced_after(later_refs, "stop", handles, index):
         return TEMPORARY, "the same file stops or removes it again"
-    if spec.subcommand == "create" and not handles & refs.get("start", set()):
-        if handles & refs.get("copy", set()):
+    if spec.subcommand == "create" and not _referenced_after(later_refs, "start", handles, index):
+        if _referenced_after(later_refs, "copy", handles, index):
             return COPY_ONLY, "created only to copy files out (cp, commit or export), never started"
         return BACKGROUND, "created, not started by this file: something else may start it"
     shot = _one_shot(spec)
@@ -218,13 +233,15 @@ def _plain(text: str) -> str:
     return _REF.sub(lambda m: "$" + m.group(1), text.replace('"', "").replace("'", ""))
 
 
-def _references_after(commands: Sequence[ScriptCommand]) -> list[dict[str, set[str]]]:
-    """For each command index, the container handles that later commands stop, start or copy."""
-    acc: dict[str, set[str]] = {"stop": set(), "start": set(), "copy": set()}
-    out: list[dict[str, set[str]]] = [{} for _ in commands]
-    for index in range(len(commands) - 1, -1, -1):
-        out[index] = {k: set(v) for k, v in acc.items()}
-        command = commands[index].command
+def _references_after(commands: Sequence[ScriptCommand]) -> dict[str, dict[str, int]]:
+    """For stop, start and copy: each container handle and the last command that does it to it.
+
+    A handle is done something to after command *i* when its last command comes after *i*:
+    one table for the whole script, not a copy of everything later for every command.
+    """
+    last: dict[str, dict[str, int]] = {"stop": {}, "start": {}, "copy": {}}
+    for index, entry in enumerate(commands):
+        command = entry.command
         what = _what(command)
         if what is None:
             continue
@@ -233,11 +250,17 @@ def _references_after(commands: Sequence[ScriptCommand]) -> list[dict[str, set[s
             words = tuple(w for w in words if ":" in w.text)
         for word in words:
             text = word.text.split(":", 1)[0] if what == "copy" and command.subcommand == ("cp",) else word.text
-            acc[what].add(_plain(text))
+            last[what][_plain(text)] = index
             if word.is_known:
                 value = word.value.split(":", 1)[0] if command.subcommand == ("cp",) else word.value
-                acc[what].add(value)
-    return out
+                last[what][value] = index
+    return last
+
+
+def _referenced_after(last: dict[str, dict[str, int]], what: str, handles: set[str], index: int) -> bool:
+    """Whether a command after *index* does *what* to one of *handles*."""
+    done = last[what]
+    return any(done.get(handle, -1) > index for handle in handles)
 
 
 def _what(command: DockerCommand) -> str | None:

@@ -13,7 +13,9 @@ cannot see; `known()` is the test to use.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import re
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -567,6 +569,60 @@ class Suppression:
     file_wide: bool = False
 
 
+# Where str.splitlines() cuts a text.
+_LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+class TextLines(Sequence[str]):
+    """The lines of a text as ``str.splitlines()`` cuts them, each cut out only when asked for.
+
+    A long script's lines as separate strings cost several times the text;
+    this keeps the text and two numbers a line.
+    """
+
+    __slots__ = ("text", "_bounds")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        bounds = array("q")
+        start = 0
+        for match in _LINE_BREAK.finditer(text):
+            bounds.append(start)
+            bounds.append(match.start())
+            start = match.end()
+        if start < len(text):
+            bounds.append(start)
+            bounds.append(len(text))
+        self._bounds = bounds
+
+    def __len__(self) -> int:
+        return len(self._bounds) // 2
+
+    def _line(self, index: int) -> str:
+        return self.text[self._bounds[2 * index]:self._bounds[2 * index + 1]]
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self._line(i) for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("line index out of range")
+        return self._line(index)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._line(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TextLines) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"TextLines({len(self)} lines)"
+
+
 @dataclass(frozen=True)
 class Script:
     """All docker commands of one file, in order, and what could not be read."""
@@ -576,7 +632,7 @@ class Script:
     commands: tuple[ScriptCommand, ...] = ()
     problems: tuple[ParseProblem, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
-    lines: tuple[str, ...] = ()  # the file's text, for code frames and snippets
+    lines: Sequence[str] = ()  # the file's text, for code frames and snippets
     stray_directives: tuple[tuple[Location, str], ...] = ()  # ignore comments covering no command, and why
     purpose: str = "deploy"  # what the file is for (PURPOSES)
     purpose_why: str = ""

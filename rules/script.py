@@ -27,6 +27,7 @@ from dockaudit.model import (
     known,
 )
 from dockaudit.rulebase import STATIC, Option, Rule, RuleContext, Violation
+from dockaudit.spelling import SpellingIndex, closest
 from dockaudit_rules._common import option
 from dockaudit_rules.stateful import stateful_data_dirs
 
@@ -48,39 +49,17 @@ SPECIAL_NETWORKS = frozenset({"host", "none", "bridge", "default"})
 # --- small helpers -------------------------------------------------------
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance with adjacent transpositions (optimal string alignment)."""
-    if a == b:
-        return 0
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
 _TRAILING_NUMBER = re.compile(r"\d+$")
+
+
+def numbered_siblings(name: str, candidate: str) -> bool:
+    """Whether two names differ only in their number (web1/web2): different containers on purpose."""
+    return _TRAILING_NUMBER.sub("", candidate) == _TRAILING_NUMBER.sub("", name)
 
 
 def near_miss(name: str, candidates: Iterable[str]) -> str | None:
     """The candidate *name* was probably meant to be: a typo away, not a sibling (web1/web2)."""
-    limit = 1 if len(name) <= 5 else 2
-    best: tuple[int, str] | None = None
-    for candidate in candidates:
-        if candidate == name:
-            return None
-        if _TRAILING_NUMBER.sub("", candidate) == _TRAILING_NUMBER.sub("", name):
-            continue  # numbered siblings are different containers on purpose
-        distance = edit_distance(name, candidate)
-        if distance <= limit and (best is None or distance < best[0]):
-            best = (distance, candidate)
-    return best[1] if best else None
+    return closest(name, candidates, skip=numbered_siblings)
 
 
 def container_name(value: Any) -> str | None:
@@ -129,25 +108,80 @@ class _Tracked:
     name: str | None
     spec: ContainerSpec
     command: DockerCommand
+    order: int = 0  # creation order among the script's containers
 
 
 class ContainerLedger:
-    """Which containers exist at each point of a script, as far as it can be told."""
+    """Which containers exist at each point of a script, as far as it can be told.
+
+    Containers are kept by creation order and by name, so every command costs
+    what it touches, not what the script created before it.
+    """
 
     def __init__(self) -> None:
-        self.alive: list[_Tracked] = []
+        self._alive: dict[int, _Tracked] = {}  # by creation order
+        self._named: dict[str, list[int]] = {}  # name -> the alive containers under it, oldest first
+        self._auto_remove: dict[int, _Tracked] = {}
+        self._created = 0
+
+    @property
+    def alive(self) -> Iterable[_Tracked]:
+        """The containers alive now, oldest first."""
+        return self._alive.values()
 
     def by_name(self, name: str) -> _Tracked | None:
-        for tracked in self.alive:
-            if tracked.name == name:
-                return tracked
-        return None
+        orders = self._named.get(name)
+        return self._alive[orders[0]] if orders else None
+
+    def added(self, tracked: _Tracked) -> None:
+        """Called when *tracked* starts to exist; subclasses index it further."""
+
+    def dropped(self, tracked: _Tracked) -> None:
+        """Called when *tracked* is removed."""
+
+    def _add(self, tracked: _Tracked) -> None:
+        self._created += 1
+        tracked.order = self._created
+        self._alive[tracked.order] = tracked
+        if tracked.name is not None:
+            self._named.setdefault(tracked.name, []).append(tracked.order)
+        if tracked.spec.auto_remove:
+            self._auto_remove[tracked.order] = tracked
+        self.added(tracked)
+
+    def _drop(self, tracked: _Tracked) -> None:
+        del self._alive[tracked.order]
+        self._auto_remove.pop(tracked.order, None)
+        if tracked.name is not None:
+            orders = self._named[tracked.name]
+            orders.remove(tracked.order)
+            if not orders:
+                del self._named[tracked.name]
+        self.dropped(tracked)
+
+    def clear(self) -> None:
+        for tracked in list(self._alive.values()):
+            self._drop(tracked)
 
     def forget(self, names: set[str], everything: bool) -> None:
         if everything:
-            self.alive.clear()
-        else:
-            self.alive = [t for t in self.alive if t.name not in names]
+            self.clear()
+            return
+        for name in names:
+            for order in list(self._named.get(name, ())):
+                self._drop(self._alive[order])
+
+    def _rename(self, tracked: _Tracked, new: str | None) -> None:
+        if tracked.name is not None:
+            orders = self._named[tracked.name]
+            orders.remove(tracked.order)
+            if not orders:
+                del self._named[tracked.name]
+        tracked.name = new
+        if new is not None:
+            orders = self._named.setdefault(new, [])
+            orders.append(tracked.order)
+            orders.sort()
 
     def apply(self, entry: ScriptCommand) -> None:
         """Update the ledger after *entry* ran."""
@@ -158,23 +192,27 @@ class ContainerLedger:
             assert spec is not None
             # A foreground --rm run removes itself before the next command runs.
             if not (spec.auto_remove and spec.subcommand == "run" and not spec.detach):
-                self.alive.append(_Tracked(spec_name(spec), spec, command))
+                self._add(_Tracked(spec_name(spec), spec, command))
         elif sub == REMOVES:
             names, unreadable = removed_names(command)
             self.forget(names, unreadable)
         elif sub in STOPS:
             names, unreadable = removed_names(command)
             if unreadable:
-                self.alive = [t for t in self.alive if not t.spec.auto_remove]
+                for tracked in list(self._auto_remove.values()):
+                    self._drop(tracked)
             else:
-                self.alive = [t for t in self.alive if not (t.name in names and t.spec.auto_remove)]
+                for name in names:
+                    for order in list(self._named.get(name, ())):
+                        if order in self._auto_remove:
+                            self._drop(self._alive[order])
         elif sub in CONTAINER_PRUNE or sub == SYSTEM_PRUNE:
-            self.alive.clear()  # stopped ones are gone; which ones were stopped is unknown
+            self.clear()  # stopped ones are gone; which ones were stopped is unknown
         elif sub == ("rename",) and len(command.operands) == 2:
             old, new = (word_value(w) for w in command.operands)
             tracked = self.by_name(old.lstrip("/")) if old else None
             if tracked is not None:
-                tracked.name = new.lstrip("/") if new else None
+                self._rename(tracked, new.lstrip("/") if new else None)
 
 
 def _line_of(command: DockerCommand) -> int:
@@ -232,8 +270,9 @@ class DuplicateName(Rule):
 # --- DA902 ---------------------------------------------------------------
 
 
-def _created_names(script: Script) -> set[str]:
-    return {name for e in script.commands if is_create(e) and (name := spec_name(e.spec))}
+def _created_names(script: Script) -> SpellingIndex:
+    names = (name for e in script.commands if is_create(e) and (name := spec_name(e.spec)))
+    return SpellingIndex(names, skip=numbered_siblings)
 
 
 def container_references(command: DockerCommand) -> Iterator[tuple[str, str, Location]]:
@@ -304,7 +343,7 @@ class UnknownContainer(Rule):
             for what, name, loc in container_references(entry.command):
                 if name in created or _CONTAINER_ID.match(name):
                     continue
-                guess = near_miss(name, created)
+                guess = created.closest(name)
                 if guess is None:
                     continue
                 yield Violation(
@@ -365,14 +404,17 @@ class UnknownNetwork(Rule):
     theme = THEME
 
     def check_script(self, script: Script, ctx: RuleContext) -> Iterable[Violation]:
-        created = {name for e in script.commands if (name := network_create_name(e.command)[0])}
+        created = SpellingIndex(
+            (name for e in script.commands if (name := network_create_name(e.command)[0])),
+            skip=numbered_siblings,
+        )
         if not created:
             return
         for entry in script.commands:
             for what, name, loc in network_references(entry.command):
                 if name in created:
                     continue
-                guess = near_miss(name, created)
+                guess = created.closest(name)
                 if guess is None:
                     continue
                 yield Violation(
@@ -464,17 +506,12 @@ class DuplicateHostPort(Rule):
     theme = THEME
 
     def check_script(self, script: Script, ctx: RuleContext) -> Iterable[Violation]:
-        ledger = ContainerLedger()
+        ledger = PublishedPorts()
         for entry in script.commands:
             spec = entry.spec
             if is_create(entry) and spec is not None:
-                holders = [t for t in ledger.alive if _holds_ports(t.spec)]
                 for binding in fixed_bindings(spec):
-                    clash = next(
-                        ((t, other) for t in holders for other in fixed_bindings(t.spec)
-                         if bindings_clash(binding, other)),
-                        None,
-                    )
+                    clash = ledger.first_clash(binding)
                     if clash is None:
                         continue
                     tracked, other = clash
@@ -492,6 +529,64 @@ def _holds_ports(spec: ContainerSpec) -> bool:
     """Containers still holding ports when the next command runs: detached runs and creates
     (a created container takes its ports when it starts)."""
     return spec.subcommand == "create" or spec.detach
+
+
+_Published = tuple[_Tracked, int, PortBinding]  # container, place among its bindings, binding
+
+
+class PublishedPorts(ContainerLedger):
+    """The ledger, with the fixed host ports its containers hold indexed by protocol and port."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._single: dict[tuple[str, int], list[_Published]] = {}  # one host port
+        self._ranges: dict[int, list[_Published]] = {}  # a host port range, by container
+
+    def added(self, tracked: _Tracked) -> None:
+        if not _holds_ports(tracked.spec):
+            return
+        for place, binding in enumerate(fixed_bindings(tracked.spec)):
+            low, high = port_range(binding.host_port) or (0, 0)
+            if low == high:
+                self._single.setdefault((binding.protocol, low), []).append((tracked, place, binding))
+            else:
+                self._ranges.setdefault(tracked.order, []).append((tracked, place, binding))
+
+    def dropped(self, tracked: _Tracked) -> None:
+        if not _holds_ports(tracked.spec):
+            return
+        self._ranges.pop(tracked.order, None)
+        for binding in fixed_bindings(tracked.spec):
+            low, high = port_range(binding.host_port) or (0, 0)
+            key = (binding.protocol, low)
+            if low == high and key in self._single:
+                self._single[key] = [p for p in self._single[key] if p[0] is not tracked]
+                if not self._single[key]:
+                    del self._single[key]
+
+    def _near(self, binding: PortBinding) -> Iterator[_Published]:
+        """Published ports that may clash with *binding*: the same port, or a range around it."""
+        low, high = port_range(binding.host_port) or (0, 0)
+        if low == high:
+            yield from self._single.get((binding.protocol, low), ())
+        elif high - low < len(self._single):
+            for port in range(low, high + 1):
+                yield from self._single.get((binding.protocol, port), ())
+        else:
+            for (protocol, port), published in self._single.items():
+                if protocol == binding.protocol and low <= port <= high:
+                    yield from published
+        for published in self._ranges.values():
+            yield from published
+
+    def first_clash(self, binding: PortBinding) -> tuple[_Tracked, PortBinding] | None:
+        """The port of the oldest alive container that *binding* clashes with, if any."""
+        clashes = [(t.order, place, t, other) for t, place, other in self._near(binding)
+                   if bindings_clash(binding, other)]
+        if not clashes:
+            return None
+        _, _, tracked, other = min(clashes, key=lambda c: c[:2])
+        return tracked, other
 
 
 # --- DA905 ---------------------------------------------------------------

@@ -16,7 +16,7 @@ import importlib
 import os
 import posixpath
 from collections import Counter
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -48,7 +48,7 @@ class Report:
 
     findings: list[Finding]  # sorted; suppressed ones included (finding.suppressed set)
     rules: list[type[Rule]]  # the enabled rules, in id order
-    files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # path as given -> lines
+    files: dict[str, Sequence[str]] = field(default_factory=dict)  # path as given -> lines
     notifications: list[Notification] = field(default_factory=list)
     show_suppressed: bool = False
     tool_version: str = __version__
@@ -132,7 +132,7 @@ def container_name(container: ContainerRef) -> str:
     return container.name or container.id
 
 
-def region_text(lines: tuple[str, ...], loc: Location) -> str | None:
+def region_text(lines: Sequence[str], loc: Location) -> str | None:
     """The text *loc* covers in *lines*, or None when the file does not hold it."""
     if not 1 <= loc.line <= loc.end_line <= len(lines):
         return None

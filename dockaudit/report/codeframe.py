@@ -17,7 +17,7 @@ A line wider than the console is shifted left so the span stays in view.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -37,7 +37,7 @@ LEFT_CONTEXT = 8  # cells kept before the span when a long line is shifted
 class CodeFrame:
     """A rich renderable; build it with `render_code_frame`."""
 
-    lines: tuple[str, ...]
+    lines: Sequence[str]
     loc: Location
     context: int = 1
     style: str = "bold red"
@@ -98,7 +98,7 @@ class CodeFrame:
 
 
 def render_code_frame(
-    lines: tuple[str, ...],
+    lines: Sequence[str],
     loc: Location,
     context: int = 1,
     *,
@@ -110,7 +110,7 @@ def render_code_frame(
     *label* (a short message) is printed after the carets of the last line.
     Prints nothing when the file does not hold ``loc.line``.
     """
-    return CodeFrame(tuple(lines), loc, context, style, label)
+    return CodeFrame(lines, loc, context, style, label)
 
 
 def _shown(line: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 from collections import Counter
+from collections.abc import Sequence
 from itertools import groupby
 
 from rich.console import Console
@@ -135,7 +136,7 @@ def _varying(texts: list[str]) -> tuple[str, list[str], str]:
     return prefix, parts, suffix
 
 
-def _frame_span(loc: Location, lines: tuple[str, ...]) -> Location:
+def _frame_span(loc: Location, lines: Sequence[str]) -> Location:
     """A whole multi-line command is shown by its first line, so the frame stays short."""
     if loc.end_line - loc.line < 2 or not 1 <= loc.line <= len(lines):
         return loc

@@ -187,6 +187,10 @@ class ScriptReader:
         self.path = path
         self.line_starts = [0]
         self.line_starts.extend(m.end() for m in re.finditer("\n", text))
+        # One object for every line number and every repeated word, however many words use them:
+        # a long script repeats the same options and values thousands of times.
+        self.line_numbers = list(range(1, len(self.line_starts) + 1))
+        self.strings: dict[str, str] = {}
         self.invocations: list[Invocation] = []
         self.problems: list[ParseProblem] = []
         self.constants: dict[str, _Constant] = {}
@@ -199,11 +203,12 @@ class ScriptReader:
         starts = self.line_starts
         line = bisect_right(starts, start) - 1
         column = start - starts[line] + 1
+        numbers = self.line_numbers
         if end <= start:
-            return Location(self.path, line + 1, column, line + 1, column)
+            return Location(self.path, numbers[line], column, numbers[line], column)
         last = end - 1
         end_line = bisect_right(starts, last) - 1
-        return Location(self.path, line + 1, column, end_line + 1, last - starts[end_line] + 2)
+        return Location(self.path, numbers[line], column, numbers[end_line], last - starts[end_line] + 2)
 
     def fail(self, message: str) -> None:
         self.problems.append(ParseProblem(message, self.location(0, 0)))
@@ -218,12 +223,15 @@ class ScriptReader:
     def read_script(self, view: View, context: str) -> None:
         """Read a whole script (or Markdown block): constants first, then the commands."""
         lexer = Lexer(mask_placeholders(view.text))
-        toks, _ = lexer.lex(0)
-        walked = walk(toks, view.text)
+        walked = walk(lexer.lex(0)[0], view.text)
         self.collect_constants(view, walked.commands, walked.loop_variables)
         self.report_lexer_problems(view, lexer)
-        for command in walked.commands:
-            self.command(view, command, context, 0)
+        # Each command's tokens are let go once it is read: a long script's tokens
+        # and the words read from them are never all held at once.
+        pending = walked.commands[::-1]
+        walked.commands.clear()
+        while pending:
+            self.command(view, pending.pop(), context, 0)
 
     def read_code(self, view: View, context: str, nesting: int) -> None:
         """Read a nested piece of code: a string run by a shell, a heredoc."""
@@ -722,7 +730,13 @@ class ScriptReader:
 
     def word(self, view: View, item: _Expanded) -> Word:
         start, end = view.span(item.tok.start, item.tok.end)
-        return Word(self.text[start:end], item.value, self.location(start, end), item.splits)
+        strings = self.strings
+        piece = self.text[start:end]
+        text = strings.setdefault(piece, piece)
+        value = item.value
+        if type(value) is str:
+            value = strings.setdefault(value, value)
+        return Word(text, value, self.location(start, end), item.splits)
 
 
 _ANSI_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"', "e": "\x1b", "r": "\r"}
