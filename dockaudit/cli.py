@@ -75,8 +75,19 @@ def _walk_error(inputs: Inputs, given: str):
     return report
 
 
-def collect(paths: Sequence[str]) -> Inputs:
-    """Expand directories (shell files by suffix or shebang, and Markdown); keep files as given."""
+def _is_compose_file(path: Path, also_compose=None) -> bool:
+    """A Compose file by name, or by a ``compose:`` glob of the configuration; an override file
+    beside the file it overrides is read with that file, not on its own."""
+    from dockaudit.sources.compose_names import OVERRIDE_OF, is_compose_name
+
+    name = path.name.lower()
+    if any(Path(path.parent, base).is_file() for base in OVERRIDE_OF.get(name, ())):
+        return False
+    return is_compose_name(name) or (also_compose is not None and also_compose(str(path)))
+
+
+def collect(paths: Sequence[str], also_compose=None) -> Inputs:
+    """Expand directories (shell files by suffix or shebang, Markdown, Compose files); keep files as given."""
     inputs = Inputs()
     seen: set[str] = set()
 
@@ -98,7 +109,8 @@ def collect(paths: Sequence[str]) -> Inputs:
                     candidate = Path(root, name)
                     if candidate.is_symlink() and not candidate.exists():
                         continue
-                    if _is_markdown_file(candidate) or _is_shell_file(candidate):
+                    if _is_markdown_file(candidate) or _is_shell_file(candidate) or \
+                            _is_compose_file(candidate, also_compose):
                         add(str(candidate))
         elif path.is_symlink() and not path.exists():
             inputs.notes.append((given, "cannot read: a broken or looping symbolic link", "error"))
@@ -253,7 +265,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError:
         base_config = Config()  # reported below, with the files it applies to
 
-    inputs = collect(args.paths)
+    inputs = collect([*args.paths, *args.compose], _config_compose(finder))
     notifications = [Notification(path, message, level) for path, message, level in inputs.notes]
     hard_error = any(level == "error" for _, _, level in inputs.notes)
     engines: dict[int, Engine] = {}
@@ -286,12 +298,26 @@ def cmd_check(args: argparse.Namespace) -> int:
             effective = replace(config, inline_ignores=False) if args.no_inline_ignores else config
             engine = engines[id(config)] = Engine(loaded.rules, effective, today=_today())
             enabled_rules.update({r.id: type(r) for r in engine.rules})
-        try:
-            script = read_script(source.text, shown, kind=args.kind)
-        except RecursionError:
-            notifications.append(Notification(shown, "too deeply nested to read", "error"))
-            hard_error = True
-            continue
+        if _reads_as_compose(path, shown, args, config):
+            from dockaudit.sources.compose import read_compose
+            from dockaudit.sources.compose_load import ComposeError
+
+            try:
+                compose = read_compose(source.text, shown)
+            except ComposeError as exc:
+                notifications.append(Notification(shown, f"not read as a Compose file: {exc}", "error"))
+                hard_error = True
+                continue
+            notifications.extend(Notification(shown, note, "warning") for note in compose.notes)
+            files.update(compose.files)
+            script = compose.script
+        else:
+            try:
+                script = read_script(source.text, shown, kind=args.kind)
+            except RecursionError:
+                notifications.append(Notification(shown, "too deeply nested to read", "error"))
+                hard_error = True
+                continue
         result = engine.check_script(script)
         internal_errors.extend(result.errors)
         findings.extend(result.findings)
@@ -321,6 +347,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if at_or_above(findings, fail_on) else EXIT_OK
 
 
+def _config_compose(finder):
+    """A test for the ``compose`` globs of the configuration that applies to a path."""
+    from dockaudit.config import ConfigError
+
+    def reads_as_compose(path: str) -> bool:
+        try:
+            return finder.for_path(path).reads_as_compose(path)
+        except ConfigError:
+            return False
+
+    return reads_as_compose
+
+
+def _reads_as_compose(path: str, shown: str, args: argparse.Namespace, config=None) -> bool:
+    """Whether to read *path* as a Compose file: --kind, --compose, its name, or a config glob."""
+    from dockaudit.sources.compose_names import is_compose_name
+
+    if args.kind is not None:
+        return args.kind == "compose"
+    if path in getattr(args, "compose", ()):
+        return True
+    return is_compose_name(Path(shown).name) or (config is not None and config.reads_as_compose(path))
+
+
 def _today() -> dt.date | None:
     value = os.environ.get("DOCKAUDIT_TODAY")
     if value:
@@ -344,7 +394,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             status = EXIT_ERROR
         entries.extend(spec_to_dict(spec) for spec in specs)
     else:
-        inputs = collect(args.paths)
+        inputs = collect([*args.paths, *args.compose])
         for path, message, _level in inputs.notes:
             _error(f"{path}: {message}")
             status = EXIT_ERROR
@@ -355,6 +405,15 @@ def cmd_show(args: argparse.Namespace) -> int:
                 status = EXIT_ERROR
                 continue
             shown = "<stdin>" if path == "-" else path
+            if _reads_as_compose(path, shown, args):
+                from dockaudit.sources.compose_load import ComposeError
+
+                try:
+                    entries.extend(_compose_entries(source.text, shown))
+                except ComposeError as exc:
+                    _error(f"{shown}: not read as a Compose file: {exc}")
+                    status = EXIT_ERROR
+                continue
             script = read_script(source.text, shown, kind=args.kind)
             for entry in script.commands:
                 command = entry.command
@@ -386,6 +445,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     else:
         _show_rich(entries)
     return status
+
+
+def _compose_entries(text: str, shown: str) -> list[dict]:
+    """One ``show`` entry per service of a Compose file."""
+    from dockaudit.sources.compose import read_compose
+    from dockaudit.specjson import spec_to_dict
+
+    entries = []
+    read = read_compose(text, shown)
+    for service, entry in zip(read.services, read.script.commands, strict=True):
+        command = entry.command
+        entries.append({
+            "location": f"{command.loc.path}:{command.loc.line}:{command.loc.column}",
+            "command": "compose service",
+            "service": service,
+            "problems": [
+                {"rule": p.rule_id, "message": p.message, "line": p.loc.line, "column": p.loc.column}
+                for p in command.problems
+            ],
+            "spec": spec_to_dict(entry.spec) if entry.spec is not None else None,
+        })
+    return entries
 
 
 def _show_rich(entries: list[dict]) -> None:
@@ -596,12 +677,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dockaudit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check", help="check shell scripts and Markdown files", epilog=EXIT_CODES,
+    check = sub.add_parser("check", help="check shell scripts, Markdown and Compose files", epilog=EXIT_CODES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; - reads standard input")
     _add_report_options(check)
     check.add_argument("--no-inline-ignores", action="store_true", help="ignore # dockaudit ignore=… comments")
-    check.add_argument("--kind", choices=("shell", "markdown"), help="read every file as this kind")
+    check.add_argument("--kind", choices=("shell", "markdown", "compose"), help="read every file as this kind")
+    check.add_argument("--compose", action="append", default=[], metavar="FILE",
+                       help="also check FILE as a Compose file, whatever its name (repeatable)")
     check.add_argument("--stdin-filename", help="the name to report for standard input")
     check.set_defaults(func=cmd_check)
 
@@ -609,7 +692,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("paths", nargs="+", metavar="PATH")
     show.add_argument("-f", "--format", choices=("text", "json"), default="text")
     show.add_argument("--inspect", action="store_true", help="the files are docker inspect JSON")
-    show.add_argument("--kind", choices=("shell", "markdown"), help="read every file as this kind")
+    show.add_argument("--kind", choices=("shell", "markdown", "compose"), help="read every file as this kind")
+    show.add_argument("--compose", action="append", default=[], metavar="FILE",
+                      help="also show FILE as a Compose file, whatever its name (repeatable)")
     show.set_defaults(func=cmd_show)
 
     inspect = sub.add_parser("inspect", help="check saved `docker inspect` JSON", epilog=EXIT_CODES,
@@ -653,7 +738,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    if args.command == "check" and not args.paths:
+    if args.command == "check" and not args.paths and not args.compose:
         _error("no files given (use - for standard input)")
         return EXIT_ERROR
     try:

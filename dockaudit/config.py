@@ -22,7 +22,7 @@ from dockaudit.rulebase import Rule
 CONFIG_NAMES = (".dockaudit.yaml", ".dockaudit.yml")
 PROFILES = ("default", "strict")
 FAIL_ON = ("error", "warning", "info", "never")
-TOP_KEYS = {"rules", "exclude", "fail-on", "profile", "inline-ignores"}
+TOP_KEYS = {"rules", "exclude", "fail-on", "profile", "inline-ignores", "compose"}
 RULE_KEYS = {"enabled", "severity"}
 
 
@@ -47,6 +47,7 @@ class Config:
     profile: str = "default"
     inline_ignores: bool = True
     path: str | None = None  # the file it came from
+    compose: tuple[str, ...] = ()  # globs of files to read as Compose files, whatever their name
 
     def is_enabled(self, rule: type[Rule]) -> bool:
         settings = self.rules.get(rule.id)
@@ -69,7 +70,14 @@ class Config:
 
     def excludes(self, path: str) -> bool:
         """True when *path* matches an ``exclude`` pattern (glob, on the path or any part)."""
-        if not self.exclude:
+        return self._matches(self.exclude, path)
+
+    def reads_as_compose(self, path: str) -> bool:
+        """True when *path* matches a ``compose`` pattern: read it as a Compose file."""
+        return self._matches(self.compose, path)
+
+    def _matches(self, patterns: tuple[str, ...], path: str) -> bool:
+        if not patterns:
             return False
         norm = Path(path).as_posix().lstrip("./") if path not in (".", "") else path
         parts = Path(norm).parts
@@ -80,7 +88,7 @@ class Config:
                 rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(base)).as_posix()
             except ValueError:
                 rel = norm
-        for pattern in self.exclude:
+        for pattern in patterns:
             pat = pattern.rstrip("/")
             if fnmatch.fnmatch(norm, pat) or fnmatch.fnmatch(rel, pat):
                 return True
@@ -98,6 +106,7 @@ class Config:
             "fail-on": self.fail_on or "warning",
             "inline-ignores": self.inline_ignores,
             "exclude": list(self.exclude),
+            "compose": list(self.compose),
             "rules": {
                 rule_id: {
                     "enabled": self.is_enabled(rule),
@@ -131,6 +140,11 @@ def parse_config(data: Any, rules: Mapping[str, type[Rule]], where: str) -> Conf
         exclude = [exclude]
     if not isinstance(exclude, list) or not all(isinstance(p, str) for p in exclude):
         raise ConfigError(f"{where}: exclude must be a list of path patterns")
+    compose = data.get("compose", [])
+    if isinstance(compose, str):
+        compose = [compose]
+    if not isinstance(compose, list) or not all(isinstance(p, str) for p in compose):
+        raise ConfigError(f"{where}: compose must be a list of path patterns")
     inline = data.get("inline-ignores", True)
     if not isinstance(inline, bool):
         raise ConfigError(f"{where}: inline-ignores must be true or false, got {inline!r}")
@@ -147,6 +161,7 @@ def parse_config(data: Any, rules: Mapping[str, type[Rule]], where: str) -> Conf
         profile=profile,
         inline_ignores=inline,
         path=where,
+        compose=tuple(compose),
     )
 
 
