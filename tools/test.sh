@@ -3,7 +3,7 @@
 # package, busybox for the test image, Python packages) and runs pytest.
 # The tests start their own private dockerd and stop it at the end.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
-apt_install ca-certificates git docker.io busybox-static
+apt_install ca-certificates git docker.io busybox-static docker-compose
 make_venv "[test]"
 cd "$REPO"
 # The tests run with system folders only on PATH, less any folder that holds a dockaudit:

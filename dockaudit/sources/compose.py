@@ -1,6 +1,6 @@
 """Compose files as a source: each service becomes the `ContainerSpec` Compose would create.
 
-A service is written out as the ``docker create`` command that makes the same
+A service is written out as the ``docker run`` command that makes the same
 container: every option word carries the line and column of the YAML key or
 value it comes from, and the command goes through the same grammar and
 `spec_from_command` as a script. So values are parsed and checked (DA003) by
@@ -41,6 +41,7 @@ from dockaudit.model import (
     Healthcheck,
     Invocation,
     Location,
+    Mount,
     Script,
     ScriptCommand,
     Suppression,
@@ -395,7 +396,7 @@ class Project:
 
 
 class _ServiceReader:
-    """Writes one service out as the words of ``docker create``."""
+    """Writes one service out as the words of ``docker run``."""
 
     def __init__(self, project: Project, service: str) -> None:
         self.project = project
@@ -403,6 +404,7 @@ class _ServiceReader:
         self.node = project.services[service]
         self.words: list[Word] = []
         self.problems: list[UsageProblem] = []
+        self.extra_mounts: list[Mount] = []
         self.key_loc = self.node.key_loc or self.node.loc
 
     # -- words --
@@ -479,7 +481,8 @@ class _ServiceReader:
         self.security()
         self.lifecycle()
         operands = self.operands()
-        all_words = [Word("create", "create", self.key_loc), *self.words, *operands]
+        # "run", not "create": whether the container is long-running is runs_until_stopped's call
+        all_words = [Word("run", "run", self.key_loc), *self.words, *operands]
         last = all_words[-1].loc
         loc = _span(self.key_loc, last) if last.line >= self.key_loc.line else self.key_loc
         loc = Location(loc.path, self.key_loc.line, self.key_loc.column, self.node.loc.end_line,
@@ -620,7 +623,8 @@ class _ServiceReader:
             if source == "service":
                 source, _, mode = mode.partition(":")
             target = self.reference(source, "volumes_from", item.loc)
-            self.option("--volumes-from", f"{target}:{mode}" if mode else target, item.loc)
+            text = f"{target}:{mode}" if mode else target
+            self.option("--volumes-from", Interpolated(text, (source,) if target == SENTINEL else ()), item.loc)
 
     def volume(self, item: YNode) -> None:
         if isinstance(item.value, dict):
@@ -633,6 +637,8 @@ class _ServiceReader:
             self.option("--volume", value, item.loc)
             return
         parts = value.text.split(":")
+        if len(parts) == 2 and SENTINEL not in parts[1] and parts[1].startswith("/"):
+            parts.append("rw")  # Compose sends source:target:rw when no mode is given
         if len(parts) >= 2:
             source = parts[0]
             resolved = self.volume_source(source)
@@ -713,10 +719,12 @@ class _ServiceReader:
         source = self.value(file_node).text
         if not source.startswith(("/", ".")):
             source = f"./{source}"
-        self.option("--volume", f"{source}:{target}:ro", item.loc)
+        # Compose mounts it through the API (a --mount bind, which the CLI would refuse relative)
+        self.extra_mounts.append(Mount("bind", target, _part(source), True, "rprivate", (), "--mount", item.loc))
 
     def reference(self, service: str, what: str, loc: Location) -> str:
-        """The container of *service*; an unknown service is reported (Compose refuses the file)."""
+        """The container of *service*; an unknown service is reported (Compose refuses the file)
+        and its container is unknown (`SENTINEL`)."""
         if service in self.project.services:
             return self.project.container_name(service)
         guess = _closest(service, [s for s in self.project.services if s != self.service])
@@ -724,7 +732,7 @@ class _ServiceReader:
         self.problems.append(UsageProblem(
             "DA003", f'{what}: no service "{service}" in this project: Compose refuses the file{hint}',
             loc, f'use "{guess}"' if guess else "name a service of this project"))
-        return f"{self.project.name}_{service}_1"
+        return SENTINEL
 
     def mode(self, key: str, flag: str) -> None:
         """network_mode, pid, ipc: ``service:NAME`` becomes ``container:<its container>``."""
@@ -735,7 +743,8 @@ class _ServiceReader:
         loc = _span(node.where, node.loc)
         if value.known and value.text.startswith("service:"):
             target = self.reference(value.text.split(":", 1)[1], key, node.loc)
-            self.option(flag, f"container:{target}", loc)
+            unknown = (value.text,) if target == SENTINEL else ()
+            self.option(flag, Interpolated(f"container:{target}", unknown), loc)
         else:
             self.option(flag, value, loc)
 
@@ -769,7 +778,8 @@ class _ServiceReader:
             value = self.value(item)
             service, _, alias = value.text.partition(":")
             target = self.reference(service, "links", item.loc) if value.known else value.text
-            self.option("--link", Interpolated(f"{target}:{alias or service}", value.expansions), item.loc)
+            unknown = value.expansions + ((service,) if target == SENTINEL else ())
+            self.option("--link", Interpolated(f"{target}:{alias or service}", unknown), item.loc)
         self.each("external_links", "--link")
         for item in self.items("ports"):
             self.port(item)
@@ -874,6 +884,10 @@ class _ServiceReader:
                 words = tuple(_part(p) for p in _split(self.value(entrypoint)))
             changes["entrypoint"] = words
             locations["entrypoint"] = _span(entrypoint.where, entrypoint.loc)
+        if self.extra_mounts:
+            changes["mounts"] = spec.mounts + tuple(self.extra_mounts)
+            for index, mount in enumerate(self.extra_mounts, start=len(spec.mounts)):
+                locations[f"mounts[{index}]"] = mount.loc
         health = self.healthcheck()
         if health is not None:
             changes["healthcheck"], locations["healthcheck"] = health
@@ -952,12 +966,17 @@ def _bytes_text(text: str) -> str:
 # --- suppressions ------------------------------------------------------------------------------
 
 
-def _last_line(node: YNode) -> int:
-    """The last line a value is written on (a block ends where the next key starts)."""
+def _last_line(node: YNode, lines: tuple[str, ...]) -> int:
+    """The last line a value is written on: a block ends where the next key starts, and the
+    blank lines and comments before that key are not the value's."""
     loc = node.loc
-    if loc.end_line > loc.line and loc.end_column <= 1:
-        return loc.end_line - 1
-    return loc.end_line
+    line = loc.end_line
+    if line > loc.line and line <= len(lines) and not lines[line - 1][:loc.end_column - 1].strip():
+        line -= 1
+    while line > loc.line and line <= len(lines) and (
+            not lines[line - 1].strip() or lines[line - 1].lstrip().startswith("#")):
+        line -= 1
+    return min(line, max(len(lines), loc.line))
 
 
 def compose_suppressions(
@@ -979,11 +998,11 @@ def compose_suppressions(
             key = node.key_loc or node.loc
             if key.path != file_path:
                 continue
-            spans.append((key.line, max(_last_line(node), key.line)))
+            spans.append((key.line, max(_last_line(node, lines), key.line)))
             for child in node.value.values() if isinstance(node.value, dict) else ():
                 where = child.key_loc or child.loc
                 if where.path == file_path:
-                    spans.append((where.line, max(_last_line(child), where.line)))
+                    spans.append((where.line, max(_last_line(child, lines), where.line)))
         first_line = min((first for first, _ in spans), default=None)
         for directive in find_directives(lines):
             loc = Location(file_path, directive.line, directive.column, directive.line, directive.end_column)
