@@ -260,12 +260,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # the --config file itself is wrong: nothing can be checked
         _error(str(exc))
         return EXIT_ERROR
+    given = [*args.paths, *args.compose]
     try:
-        base_config = finder.for_path(args.paths[0] if args.paths[0] != "-" else None)
+        base_config = finder.for_path(given[0] if given[0] != "-" else None)
     except ConfigError:
         base_config = Config()  # reported below, with the files it applies to
 
-    inputs = collect([*args.paths, *args.compose], _config_compose(finder))
+    inputs = collect(given, _config_compose(finder))
     notifications = [Notification(path, message, level) for path, message, level in inputs.notes]
     hard_error = any(level == "error" for _, _, level in inputs.notes)
     engines: dict[int, Engine] = {}

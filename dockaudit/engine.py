@@ -227,7 +227,7 @@ def _basis_for(loc: Location | None, bases: Mapping[tuple[int, int], str]) -> st
 
 def _covers(suppression: Suppression, finding: Finding) -> bool:
     loc = finding.location
-    if loc is None:
+    if loc is None or loc.path != suppression.loc.path:  # a Compose project spans several files
         return False
     return suppression.file_wide or suppression.first_line <= loc.line <= suppression.last_line
 

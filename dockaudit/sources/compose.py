@@ -161,7 +161,8 @@ def _read_compose(text: str, path: str, base_dir: Path | None) -> ComposeRead:
             if not isinstance(service.value, dict):
                 raise ComposeError(f"{shown}: line {service.where.line}: service {name!r} must be a mapping, "
                                    f"not {_yaml_type(service.value)}")
-            services[name] = _merge_service(services[name], service) if name in services else service
+            services[name] = (_merge_service(services[name], service, at_base=True)
+                              if name in services else service)
     project.top = top
     project.services = {name: _extended(name, node, services, project, path, 0)
                         for name, node in services.items()}
@@ -239,8 +240,12 @@ def _target_of(item: YNode) -> str:
     return parts[1] if len(parts) > 1 and parts[1].startswith("/") else parts[0]
 
 
-def _merge_service(base: YNode, over: YNode) -> YNode:
-    """*over* (an override file's service, or the service that extends) merged onto *base*."""
+def _merge_service(base: YNode, over: YNode, *, at_base: bool = False) -> YNode:
+    """*over* (an override file's service, or the service that extends) merged onto *base*.
+
+    The result is written where *over* is (the service that extends), or where
+    *base* is when *at_base* (an override file adds to a service of the file).
+    """
     merged = dict(base.value)
     for key, value in over.value.items():
         old = merged.get(key)
@@ -259,7 +264,8 @@ def _merge_service(base: YNode, over: YNode) -> YNode:
             merged[key] = YNode(list(by.values()), value.loc, value.key_loc)
         else:
             merged[key] = value
-    return YNode(merged, over.loc, over.key_loc)
+    where = base if at_base else over
+    return YNode(merged, where.loc, where.key_loc)
 
 
 def _extended(name: str, node: YNode, services: Mapping[str, YNode], project: Project,
@@ -483,13 +489,8 @@ class _ServiceReader:
         operands = self.operands()
         # "run", not "create": whether the container is long-running is runs_until_stopped's call
         all_words = [Word("run", "run", self.key_loc), *self.words, *operands]
-        last = all_words[-1].loc
-        loc = _span(self.key_loc, last) if last.line >= self.key_loc.line else self.key_loc
-        loc = Location(loc.path, self.key_loc.line, self.key_loc.column, self.node.loc.end_line,
-                       self.node.loc.end_column)
-        if loc.path != self.key_loc.path:
-            loc = self.key_loc
-        invocation = Invocation(PROGRAM, Word(PROGRAM, PROGRAM, self.key_loc), tuple(all_words), loc)
+        # the service's key: where a finding about something missing points
+        invocation = Invocation(PROGRAM, Word(PROGRAM, PROGRAM, self.key_loc), tuple(all_words), self.key_loc)
         from dockaudit.grammar import parse_invocation
 
         command = parse_invocation(invocation)
