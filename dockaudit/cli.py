@@ -75,15 +75,24 @@ def _walk_error(inputs: Inputs, given: str):
     return report
 
 
+def _overridden(path: Path) -> Path | None:
+    """The Compose file that *path* overrides, when it is an override file beside it."""
+    from dockaudit.sources.compose_names import OVERRIDE_OF
+
+    for base in OVERRIDE_OF.get(path.name.lower(), ()):
+        if Path(path.parent, base).is_file():
+            return Path(path.parent, base)
+    return None
+
+
 def _is_compose_file(path: Path, also_compose=None) -> bool:
     """A Compose file by name, or by a ``compose:`` glob of the configuration; an override file
     beside the file it overrides is read with that file, not on its own."""
-    from dockaudit.sources.compose_names import OVERRIDE_OF, is_compose_name
+    from dockaudit.sources.compose_names import is_compose_name
 
-    name = path.name.lower()
-    if any(Path(path.parent, base).is_file() for base in OVERRIDE_OF.get(name, ())):
+    if _overridden(path) is not None:
         return False
-    return is_compose_name(name) or (also_compose is not None and also_compose(str(path)))
+    return is_compose_name(path.name) or (also_compose is not None and also_compose(str(path)))
 
 
 def collect(paths: Sequence[str], also_compose=None) -> Inputs:
@@ -115,7 +124,8 @@ def collect(paths: Sequence[str], also_compose=None) -> Inputs:
         elif path.is_symlink() and not path.exists():
             inputs.notes.append((given, "cannot read: a broken or looping symbolic link", "error"))
         elif path.exists():
-            add(given)
+            base = _overridden(path) if path.suffix.lower() in (".yml", ".yaml") else None
+            add(str(base) if base is not None else given)  # an override is read with its file
         else:
             inputs.notes.append((given, "no such file or directory", "error"))
     return inputs
