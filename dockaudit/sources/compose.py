@@ -49,6 +49,7 @@ from dockaudit.model import (
     Word,
 )
 from dockaudit.normalize import SENTINEL, parse_duration, spec_from_command
+from dockaudit.sources.compose_names import OVERRIDE_OF
 from dockaudit.sources.compose_load import (
     ComposeError,
     Interpolated,
@@ -141,6 +142,7 @@ def _read_compose(text: str, path: str, base_dir: Path | None) -> ComposeRead:
             files[shown] = tuple(override_text.splitlines())
             break
     project = Project(directory, variables, project_name(directory, variables))
+    project.fragment = Path(path).name.lower() in OVERRIDE_OF
     services: dict[str, YNode] = {}
     top: dict[str, dict[str, YNode]] = {"networks": {}, "volumes": {}, "secrets": {}, "configs": {}}
     for shown, document in documents:
@@ -152,12 +154,8 @@ def _read_compose(text: str, path: str, base_dir: Path | None) -> ComposeRead:
             if node is not None and isinstance(node.value, dict):
                 for key, value in node.value.items():
                     into[key] = _merge_nodes(into[key], value) if key in into else value
-        node = document.get("services")
-        if node is None:
-            continue
-        if not isinstance(node.value, dict):
-            raise ComposeError(f"{shown}: line {node.loc.line}: services must be a mapping of service names")
-        for name, service in node.value.items():
+        section, project.v1 = _services_of(document, shown)
+        for name, service in section.items():
             if not isinstance(service.value, dict):
                 raise ComposeError(f"{shown}: line {service.where.line}: service {name!r} must be a mapping, "
                                    f"not {_yaml_type(service.value)}")
@@ -190,8 +188,29 @@ def _check_top(document: YNode | None, path: str) -> None:
     if not isinstance(document.value, dict):
         raise ComposeError(f"{path}: a Compose file must be a mapping (services:, networks:, …), "
                            f"not {_yaml_type(document.value)}")
-    if "services" not in document.value and "version" not in document.value:
+    if "services" not in document.value and "version" not in document.value and not _is_v1(document):
         raise ComposeError(f"{path}: no services: key; not a Compose file")
+
+
+def _is_v1(document: YNode) -> bool:
+    """A version 1 file: services at the top level (no ``version``, no ``services``), which Compose
+    1.29 still reads; its containers are on the default bridge."""
+    values = list(document.value.values())
+    return bool(values) and all(isinstance(v.value, dict) for v in values) and any(
+        "image" in v.value or "build" in v.value for v in values)
+
+
+def _services_of(document: YNode, path: str) -> tuple[dict[str, YNode], bool]:
+    """The services of a checked document, and whether it is a version 1 file."""
+    node = document.get("services")
+    if node is None:
+        v1 = "version" not in document.value and _is_v1(document)
+        return (dict(document.value) if v1 else {}), v1
+    if node.value is None:
+        return {}, False
+    if not isinstance(node.value, dict):
+        raise ComposeError(f"{path}: line {node.loc.line}: services must be a mapping of service names")
+    return node.value, False
 
 
 # --- merging (overrides and extends) ------------------------------------------------------
@@ -293,8 +312,7 @@ def _extended(name: str, node: YNode, services: Mapping[str, YNode], project: Pr
             raise ComposeError(f"{path}: line {extends.where.line}: extends: cannot read {other_file}")
         document = load_yaml(text, pool_path)
         _check_top(document, pool_path)
-        section = document.get("services") if document is not None else None
-        pool = section.value if section is not None and isinstance(section.value, dict) else {}
+        pool = _services_of(document, pool_path)[0] if document is not None else {}
     base = pool.get(target)
     if base is None or not isinstance(base.value, dict):
         guess = _closest(target, list(pool))
@@ -362,6 +380,8 @@ class Project:
     name: str
     services: dict[str, YNode] = field(default_factory=dict)
     top: dict[str, dict[str, YNode]] = field(default_factory=dict)
+    v1: bool = False  # a version 1 file: no project networks, volume names as written
+    fragment: bool = False  # an override file read alone: it adds to services defined elsewhere
 
     def container_name(self, service: str) -> str:
         node = self.services.get(service)
@@ -373,6 +393,8 @@ class Project:
 
     def resource_name(self, section: str, key: str) -> str:
         """The engine's name of a network or volume the project declares as *key*."""
+        if self.v1:
+            return key
         node = self.top.get(section, {}).get(key)
         if node is not None and isinstance(node.value, dict):
             name = node.get("name")
@@ -508,6 +530,16 @@ class _ServiceReader:
             value = self.value(image)
             words.append(Word(_quote(value.text) if value.known else _word_text(value),
                               value.text if value.known else UNKNOWN, image.loc))
+        elif self.node.get("build") is not None:
+            # built here, not pulled: no tag or registry to judge, so the image is unknown
+            build = self.node.get("build")
+            words.append(Word("${BUILT_IMAGE}", UNKNOWN, _span(build.where, build.where)))
+        elif not self.project.fragment:
+            self.problems.append(UsageProblem(
+                "DA003", f"service {self.service} has neither an image nor a build context: "
+                "Compose refuses it", self.key_loc, "add image: or build:"))
+        if not words:
+            words.append(Word("${NO_IMAGE}", UNKNOWN, self.key_loc))
         command = self.node.get("command")
         if command is not None and command.value is not None and words:
             if isinstance(command.value, list):
@@ -753,7 +785,9 @@ class _ServiceReader:
         mode = self.node.get("network_mode")
         if mode is not None and mode.value is not None:
             self.mode("network_mode", "--network")
-        else:
+        elif self.node.get("net") is not None and self.node.get("net").value is not None:
+            self.mode("net", "--network")  # version 1 spelling
+        elif not self.project.v1:
             networks = self.node.get("networks")
             names: list[tuple[str, YNode, YNode | None]] = []
             if networks is not None and isinstance(networks.value, list):
@@ -892,8 +926,6 @@ class _ServiceReader:
         health = self.healthcheck()
         if health is not None:
             changes["healthcheck"], locations["healthcheck"] = health
-        if not spec.command and self.node.get("image") is None:
-            changes["image"] = None  # built from build:, named by Compose after the project
         changes["detach"] = runs_until_stopped(self.service, self.project.services)
         changes["locations"] = locations
         return replace(spec, **changes)
