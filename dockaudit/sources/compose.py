@@ -47,6 +47,7 @@ from dockaudit.model import (
     Suppression,
     UsageProblem,
     Word,
+    known,
 )
 from dockaudit.normalize import SENTINEL, parse_duration, spec_from_command
 from dockaudit.sources.compose_names import OVERRIDE_OF
@@ -927,6 +928,10 @@ class _ServiceReader:
         if health is not None:
             changes["healthcheck"], locations["healthcheck"] = health
         changes["detach"] = runs_until_stopped(self.service, self.project.services)
+        # In a Compose file no value can expand into other settings (an unknown bool is only
+        # that setting unknown); only a mapping key that is unknown may be any setting.
+        changes["incomplete"] = any(not known(key) for mapping in (
+            spec.log_opts, spec.sysctls, spec.storage_opt, spec.labels) for key in mapping)
         changes["locations"] = locations
         return replace(spec, **changes)
 
