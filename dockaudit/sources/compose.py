@@ -71,6 +71,20 @@ OVERRIDES = {
 # words there are never misplaced docker options (DA004), and tty: true is not a script's -t (DA007).
 NOT_FOR_COMPOSE = frozenset({"DA004", "DA007"})
 MAX_EXTENDS = 10
+# The keys of a service in the Compose specification, and the older spellings Compose still reads.
+SERVICE_KEYS = frozenset("""
+annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs
+container_name cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares
+cpus cpuset credential_spec depends_on deploy develop device_cgroup_rules devices dns dns_opt
+dns_search domainname entrypoint env_file environment expose extends external_links extra_hosts
+gpus group_add healthcheck hostname image init ipc isolation label_file labels links logging
+mac_address mem_limit mem_reservation mem_swappiness memswap_limit models network_mode networks
+oom_kill_disable oom_score_adj pid pids_limit platform ports post_start pre_stop privileged
+profiles provider pull_policy read_only restart runtime scale secrets security_opt shm_size
+stdin_open stop_grace_period stop_signal storage_opt sysctls tmpfs tty ulimits use_api_socket user
+userns_mode uts volumes volumes_from working_dir
+net log_driver log_opt dockerfile volume_driver
+""".split())
 PROGRAM = "docker"
 
 
@@ -503,6 +517,7 @@ class _ServiceReader:
     # -- the command --
 
     def command(self) -> ScriptCommand:
+        self.unknown_keys()
         self.identity()
         self.resources()
         self.storage()
@@ -554,6 +569,18 @@ class _ServiceReader:
                     words.append(Word(_quote(part) if SENTINEL not in part else "$UNKNOWN",
                                       part if SENTINEL not in part else UNKNOWN, command.loc))
         return words
+
+    def unknown_keys(self) -> None:
+        """A key Compose does not know makes it refuse the file; a typo of a known one is silently
+        not applied otherwise."""
+        for key, node in self.node.value.items():
+            if key in SERVICE_KEYS or key.startswith("x-"):
+                continue
+            guess = _closest(key, sorted(SERVICE_KEYS))
+            hint = f'; did you mean "{guess}"?' if guess else ""
+            self.problems.append(UsageProblem(
+                "DA002", f'unknown key "{key}" in service {self.service}: Compose refuses the file{hint}',
+                node.where, f'use "{guess}"' if guess else "remove the key"))
 
     def identity(self) -> None:
         name = self.node.get("container_name")
