@@ -61,11 +61,10 @@ from dockaudit.sources.compose_load import (
     read_env_file,
 )
 
+# The override files Compose merges into each file name, in the order it looks for them.
 OVERRIDES = {
-    "docker-compose.yml": ("docker-compose.override.yml", "docker-compose.override.yaml"),
-    "docker-compose.yaml": ("docker-compose.override.yaml", "docker-compose.override.yml"),
-    "compose.yaml": ("compose.override.yaml", "compose.override.yml"),
-    "compose.yml": ("compose.override.yml", "compose.override.yaml"),
+    base: tuple(override for override, bases in OVERRIDE_OF.items() if base in bases)
+    for bases in OVERRIDE_OF.values() for base in bases
 }
 # Problems the grammar reports that do not apply to a service: its command is its own key, so
 # words there are never misplaced docker options (DA004), and tty: true is not a script's -t (DA007).

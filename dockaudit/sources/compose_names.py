@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import fnmatch
-
-COMPOSE_PATTERNS = (
-    "compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml",
-    "docker-compose.*.yml", "docker-compose.*.yaml", "compose.*.yaml", "compose.*.yml",
-)
+_STEMS = ("docker-compose", "compose")
+_SUFFIXES = (".yml", ".yaml")
 # Read together with the file they override, not on their own.
 OVERRIDE_OF = {
     "docker-compose.override.yml": ("docker-compose.yml", "docker-compose.yaml"),
@@ -18,6 +14,14 @@ OVERRIDE_OF = {
 
 
 def is_compose_name(name: str) -> bool:
-    """Whether a file name (no folder) is one Compose reads: compose.yaml, docker-compose.*.yml, …"""
+    """Whether a file name (no folder) is a Compose file's: compose.yaml, compose.yml,
+    docker-compose.yml, docker-compose.yaml, and each with a part before the suffix
+    (docker-compose.prod.yml, compose.dev.yaml), in any case."""
     lowered = name.lower()
-    return any(fnmatch.fnmatchcase(lowered, pattern) for pattern in COMPOSE_PATTERNS)
+    for stem in _STEMS:
+        for suffix in _SUFFIXES:
+            # compose.yaml, or compose.PART.yaml (compose.prod.yaml, docker-compose.override.yml)
+            if lowered == stem + suffix or (lowered.startswith(stem + ".") and lowered.endswith(suffix)
+                                            and len(lowered) > len(stem) + 1 + len(suffix)):
+                return True
+    return False
