@@ -58,6 +58,7 @@ def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> 
         spec = spec_from_command(command) if command.subcommand in (("run",), ("create",)) else None
         commands.append(ScriptCommand(command=command, spec=spec))
     lines = tuple(text.splitlines())
+    commands, purpose, scopes = _intent(path, kind, lines, commands)
     spans = [(c.command.loc.line, c.command.loc.end_line) for c in commands]
     suppressions, orphans = build_suppressions(path, lines, spans)
     script = Script(
@@ -70,8 +71,38 @@ def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> 
         stray_directives=tuple(
             (Location(path, d.line, d.column, d.line, d.end_column), why) for d, why in orphans
         ),
+        purpose=purpose.name,
+        purpose_why=purpose.why,
+        scopes=scopes,
     )
     return script
+
+
+def _intent(path: str, kind: str, lines: tuple[str, ...], commands: list[ScriptCommand]):
+    """Each container's lifecycle, the file's purpose and, for Markdown, its scopes."""
+    from dataclasses import replace
+
+    from dockaudit.intent import (
+        built_images,
+        container_lifecycles,
+        guess_purpose,
+        image_origin,
+        markdown_scopes,
+    )
+
+    if not commands:
+        return commands, guess_purpose(path, kind, lines, commands), None
+    decided = container_lifecycles(commands, lines)
+    built = built_images(commands)
+    commands = [
+        entry if verdict is None or entry.spec is None
+        else ScriptCommand(entry.command, replace(
+            entry.spec, lifecycle=verdict[0], lifecycle_why=verdict[1],
+            image_origin=image_origin(entry, built)))
+        for entry, verdict in zip(commands, decided, strict=True)
+    ]
+    scopes = tuple(tuple(s) for s in markdown_scopes(commands, lines)) if kind == "markdown" else None
+    return commands, guess_purpose(path, kind, lines, commands), scopes
 
 
 @functools.lru_cache(maxsize=1)

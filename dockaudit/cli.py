@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -426,10 +427,14 @@ def cmd_show(args: argparse.Namespace) -> int:
                     status = EXIT_ERROR
                 continue
             script = read_script(source.text, shown, kind=args.kind)
+            stated = _rules_and_config(args, None if path == "-" else path)[1].purpose_of(shown)
+            if stated is not None:
+                script = dataclasses.replace(script, purpose=stated, purpose_why="stated by the configuration")
             for entry in script.commands:
                 command = entry.command
                 data = {
                     "location": f"{command.loc.path}:{command.loc.line}:{command.loc.column}",
+                    "purpose": {"verdict": script.purpose, "why": script.purpose_why},
                     "command": " ".join(part for part in command.subcommand),
                     "program": command.invocation.program,
                     "incomplete": command.incomplete,
@@ -484,7 +489,10 @@ def _show_rich(entries: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+    terminal = sys.stdout.isatty()
+    # On a terminal the tables fit its width; into a file or a pipe nothing is cut or wrapped.
+    console = Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False,
+                      width=None if terminal else 10_000)
     for entry in entries:
         spec = entry.get("spec", entry if "source" in entry else None)
         title = entry.get("location") or (spec or {}).get("container", {}) or ""
@@ -649,8 +657,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
         meta.append("**applies to:** long-running containers only")
     if not rule.enabled_by_default:
         meta.append("**off by default** (enable it in `.dockaudit.yaml` or with `profile: strict`)")
+    elif rule.profile != "default":
+        meta.append(f"**profile:** {rule.profile}")
     options = "".join(f"\n- `{name}` (default `{opt.default!r}`): {opt.help}" for name, opt in rule.options.items())
-    body = header + " · ".join(meta) + "\n\n" + rule.doc() + (f"\n\n**Options**{options}" if options else "")
+    silent = "".join(f"\n- {line}" for line in rule.stays_silent())
+    body = (header + " · ".join(meta) + "\n\n" + rule.doc() + f"\n\n**When it stays silent**{silent}"
+            + (f"\n\n**Options**{options}" if options else ""))
     Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, width=100).print(Markdown(body))
     return EXIT_OK
 
@@ -706,6 +718,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--kind", choices=("shell", "markdown", "compose"), help="read every file as this kind")
     show.add_argument("--compose", action="append", default=[], metavar="FILE",
                       help="also show FILE as a Compose file, whatever its name (repeatable)")
+    show.add_argument("--config", metavar="FILE", help="use this configuration (its purpose: globs)")
     show.set_defaults(func=cmd_show)
 
     inspect = sub.add_parser("inspect", help="check saved `docker inspect` JSON", epilog=EXIT_CODES,

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockaudit.model import Severity
+from dockaudit.model import PURPOSES, Severity
 from dockaudit.rulebase import Rule
 
 CONFIG_NAMES = (".dockaudit.yaml", ".dockaudit.yml")
-PROFILES = ("default", "strict")
+PROFILES = ("default", "cis", "strict")  # each holds the rules of the ones before it
 FAIL_ON = ("error", "warning", "info", "never")
-TOP_KEYS = {"rules", "exclude", "fail-on", "profile", "inline-ignores", "compose"}
+TOP_KEYS = {"rules", "exclude", "fail-on", "profile", "inline-ignores", "purpose", "compose"}
 RULE_KEYS = {"enabled", "severity"}
 
 
@@ -47,13 +47,30 @@ class Config:
     profile: str = "default"
     inline_ignores: bool = True
     path: str | None = None  # the file it came from
+    purpose: tuple[tuple[str, str], ...] = ()  # (path glob, purpose): what files are for
     compose: tuple[str, ...] = ()  # globs of files to read as Compose files, whatever their name
 
     def is_enabled(self, rule: type[Rule]) -> bool:
         settings = self.rules.get(rule.id)
         if settings is not None and settings.enabled is not None:
             return settings.enabled
-        return rule.enabled_by_default or self.profile == "strict"
+        if not rule.enabled_by_default:
+            return self.profile == "strict"
+        wanted = getattr(rule, "profile", "default")
+        rank = PROFILES.index(wanted) if wanted in PROFILES else 0
+        return PROFILES.index(self.profile) >= rank
+
+    @property
+    def broad(self) -> bool:
+        """cis and strict: every check on every container, whatever the file is for."""
+        return self.profile != "default"
+
+    def purpose_of(self, path: str) -> str | None:
+        """The purpose the configuration states for *path* (first matching glob), if any."""
+        for pattern, purpose in self.purpose:
+            if self._matches(path, pattern):
+                return purpose
+        return None
 
     def severity_of(self, rule: type[Rule]) -> Severity:
         settings = self.rules.get(rule.id)
@@ -70,16 +87,16 @@ class Config:
 
     def excludes(self, path: str) -> bool:
         """True when *path* matches an ``exclude`` pattern (glob, on the path or any part)."""
-        return self._matches(self.exclude, path)
+        return any(self._matches(path, pattern) for pattern in self.exclude)
 
     def reads_as_compose(self, path: str) -> bool:
         """True when *path* matches a ``compose`` pattern: read it as a Compose file."""
-        return self._matches(self.compose, path)
+        return any(self._matches(path, pattern) for pattern in self.compose)
 
-    def _matches(self, patterns: tuple[str, ...], path: str) -> bool:
-        if not patterns:
-            return False
-        norm = Path(path).as_posix().lstrip("./") if path not in (".", "") else path
+    def _matches(self, path: str, pattern: str) -> bool:
+        norm = Path(path).as_posix() if path not in (".", "") else path
+        while norm.startswith("./"):  # not lstrip("./"): ".github/x" keeps its dot
+            norm = norm[2:]
         parts = Path(norm).parts
         base = Path(self.path).parent if self.path else None
         rel = norm
@@ -88,15 +105,12 @@ class Config:
                 rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(base)).as_posix()
             except ValueError:
                 rel = norm
-        for pattern in patterns:
-            pat = pattern.rstrip("/")
-            if fnmatch.fnmatch(norm, pat) or fnmatch.fnmatch(rel, pat):
-                return True
-            if fnmatch.fnmatch(rel, pat + "/*") or fnmatch.fnmatch(norm, pat + "/*"):
-                return True
-            if "/" not in pat and any(fnmatch.fnmatch(part, pat) for part in parts):
-                return True
-        return False
+        pat = pattern.rstrip("/")
+        if fnmatch.fnmatch(norm, pat) or fnmatch.fnmatch(rel, pat):
+            return True
+        if fnmatch.fnmatch(rel, pat + "/*") or fnmatch.fnmatch(norm, pat + "/*"):
+            return True
+        return "/" not in pat and any(fnmatch.fnmatch(part, pat) for part in parts)
 
     def to_dict(self, rules: Mapping[str, type[Rule]]) -> dict[str, Any]:
         """The effective configuration, every rule resolved (for ``dockaudit config``)."""
@@ -106,6 +120,7 @@ class Config:
             "fail-on": self.fail_on or "warning",
             "inline-ignores": self.inline_ignores,
             "exclude": list(self.exclude),
+            "purpose": dict(self.purpose),
             "compose": list(self.compose),
             "rules": {
                 rule_id: {
@@ -148,6 +163,13 @@ def parse_config(data: Any, rules: Mapping[str, type[Rule]], where: str) -> Conf
     inline = data.get("inline-ignores", True)
     if not isinstance(inline, bool):
         raise ConfigError(f"{where}: inline-ignores must be true or false, got {inline!r}")
+    purpose = data.get("purpose") or {}
+    if not isinstance(purpose, dict):
+        raise ConfigError(f"{where}: purpose must map path patterns to one of {', '.join(PURPOSES)}")
+    for pattern, value in purpose.items():
+        if value not in PURPOSES:
+            raise ConfigError(f"{where}: purpose.{pattern}: must be one of {', '.join(PURPOSES)}, "
+                              f"got {value!r}")
     rule_section = data.get("rules") or {}
     if not isinstance(rule_section, dict):
         raise ConfigError(f"{where}: rules must be a mapping of rule ids")
@@ -161,6 +183,7 @@ def parse_config(data: Any, rules: Mapping[str, type[Rule]], where: str) -> Conf
         profile=profile,
         inline_ignores=inline,
         path=where,
+        purpose=tuple((str(k), str(v)) for k, v in purpose.items()),
         compose=tuple(compose),
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dockaudit.config import Config
 from dockaudit.model import (
@@ -52,17 +52,32 @@ class Engine:
         self.today = today or dt.date.today()
         self.all_rules = rules
         self.rules: list[Rule] = [cls() for cls in rules.values() if config.is_enabled(cls)]
-        self._contexts: dict[str, RuleContext] = {}
+        self._contexts: dict[tuple[str, bool, str | None], RuleContext] = {}
 
     # --- helpers ---
 
-    def _ctx(self, rule: Rule, host: HostInfo | None = None) -> RuleContext:
-        key = rule.id if host is None else f"{rule.id}@live"
+    def _ctx(self, rule: Rule, host: HostInfo | None = None, purpose: str | None = None) -> RuleContext:
+        key = (rule.id, host is not None, purpose)
         ctx = self._contexts.get(key)
         if ctx is None:
-            ctx = RuleContext(options=self.config.options_for(type(rule)), today=self.today, host=host)
+            ctx = RuleContext(options=self.config.options_for(type(rule)), today=self.today, host=host,
+                              purpose=purpose, broad=self.config.broad)
             self._contexts[key] = ctx
         return ctx
+
+    def _speaks_to(self, rule: Rule, purpose: str) -> bool:
+        """Under the default profile a rule speaks only to the purposes it names."""
+        return self.config.broad or purpose in rule.purposes
+
+    def _concerns(self, rule: Rule, spec: ContainerSpec, purpose: str) -> bool:
+        """Whether *rule* looks at *spec* at all (see Rule.service_only, services_only_in)."""
+        if self.config.broad:
+            return not rule.service_only or spec.is_service
+        if rule.service_only or purpose in rule.services_only_in:
+            # in documentation, a placeholder image (%%IMAGE%%, <image>) marks an example of
+            # usage, not a deployment the reader keeps running
+            return spec.declared_service and (purpose != "doc" or known(spec.image))
+        return True
 
     def _finding(
         self,
@@ -115,29 +130,40 @@ class Engine:
             for problem in script.problems:
                 found.append(self._finding(parse_rule, Violation(problem.message), problem.loc))
 
-        static_rules = [r for r in self.rules if Source.STATIC in r.sources]
+        stated = self.config.purpose_of(script.path)
+        if stated is not None and stated != script.purpose:
+            script = replace(script, purpose=stated, purpose_why="stated by the configuration")
+        purpose = script.purpose
+        static_rules = [r for r in self.rules if Source.STATIC in r.sources and self._speaks_to(r, purpose)]
         for entry in script.commands:
             command = entry.command
             basis = command_text(command)
             where = str(command.loc)
             for rule in static_rules:
+                ctx = self._ctx(rule, purpose=purpose)
                 if rule.implements("check_command"):
-                    for v in self._run(result, rule, "check_command", command, self._ctx(rule), where):
+                    for v in self._run(result, rule, "check_command", command, ctx, where):
                         found.append(self._finding(rule, v, command.loc, basis=basis))
                 spec = entry.spec
-                if spec is None or not rule.implements("check_container"):
+                if spec is None or not rule.implements("check_container") or not self._concerns(rule, spec, purpose):
                     continue
-                if rule.service_only and not spec.is_service:
-                    continue
-                for v in self._run(result, rule, "check_container", spec, self._ctx(rule), where):
+                for v in self._run(result, rule, "check_container", spec, ctx, where):
                     found.append(self._finding(rule, v, spec.where(), basis=basis))
 
         bases = {(c.command.loc.line, c.command.loc.end_line): command_text(c.command) for c in script.commands}
+        parts = [script] if script.scopes is None else [
+            replace(script, commands=tuple(script.commands[i] for i in scope)) for scope in script.scopes]
         for rule in static_rules:
             if not rule.implements("check_script"):
                 continue
-            for v in self._run(result, rule, "check_script", script, self._ctx(rule), script.path):
-                found.append(self._finding(rule, v, None, basis=_basis_for(v.loc, bases)))
+            seen: set[tuple] = set()
+            for part in parts:
+                for v in self._run(result, rule, "check_script", part, self._ctx(rule, purpose=purpose),
+                                   script.path):
+                    key = (v.message, v.loc)
+                    if key not in seen:  # a block shared by two scopes is checked twice
+                        seen.add(key)
+                        found.append(self._finding(rule, v, None, basis=_basis_for(v.loc, bases)))
 
         result.findings = self._apply_inline(script, found) if self.config.inline_ignores else found
         result.findings.sort(key=Finding.sort_key)
@@ -201,7 +227,7 @@ class Engine:
             for rule in live_rules:
                 if not rule.implements("check_container"):
                     continue
-                for v in self._run(result, rule, "check_container", spec, self._ctx(rule, host), where):
+                for v in self._run(result, rule, "check_container", spec, self._ctx(rule, host=host), where):
                     finding = self._finding(rule, v, spec.where(), container=ref, basis=ref.name if ref else None)
                     if rule.id in ignored:
                         finding = _suppressed(finding, f"container label {IGNORE_LABEL}")
@@ -209,7 +235,7 @@ class Engine:
         if host is not None:
             for rule in live_rules:
                 if rule.implements("check_host"):
-                    for v in self._run(result, rule, "check_host", host, self._ctx(rule, host), "host"):
+                    for v in self._run(result, rule, "check_host", host, self._ctx(rule, host=host), "host"):
                         found.append(self._finding(rule, v, None, basis="host"))
         found.sort(key=Finding.sort_key)
         result.findings = found
@@ -242,8 +268,6 @@ def _matching_suppression(suppressions: tuple[Suppression, ...], finding: Findin
 
 
 def _suppressed(finding: Finding, reason: str) -> Finding:
-    from dataclasses import replace
-
     return replace(finding, suppressed=reason)
 
 

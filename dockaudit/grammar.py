@@ -12,7 +12,7 @@ would reject becomes a `UsageProblem`:
 - DA003 a missing or malformed value, an invalid image reference;
 - DA004 docker options after the image (they become the container command);
 - DA005 options the engine refuses together;
-- DA006 deprecated options; DA007 ``-t`` (whether it matters is the rule's call).
+- DA006 deprecated options.
 
 Only Docker's grammar is exact: under podman and nerdctl an unknown option is
 not an error (their extra flags are many), and value checks that differ
@@ -24,6 +24,7 @@ It never raises: any invocation gives a `DockerCommand`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -297,6 +298,8 @@ class _Parser:
 
     def _missing(self, flag: Word, spelled: str) -> None:
         self.truncated = True
+        if self.inv.context == "markdown":
+            return  # in Markdown, "docker run -v …" may stop mid-command: an excerpt
         self.problem("DA003", f"{spelled} needs a value, but the command ends here", flag.loc,
                       f"give {spelled} a value")
 
@@ -639,6 +642,9 @@ _UNCHECKED = {("network", "create"): frozenset({"--subnet", "--ip-range", "--gat
                                                  "--aux-address"})}
 
 
+_WINDOWS_VOLUME = re.compile(r"^[A-Za-z]:|:[A-Za-z]:")
+
+
 def value_error(spec: FlagSpec, text: str, program: str = "docker",
                 subcommand: tuple[str, ...] = ("run",), volume_driver: str | None = None
                 ) -> str | None:
@@ -646,6 +652,8 @@ def value_error(spec: FlagSpec, text: str, program: str = "docker",
     name = spec.canonical
     if name in _UNCHECKED.get(subcommand, ()):
         return None
+    if name == "--volume" and _WINDOWS_VOLUME.search(text):
+        return None  # c:\\data:c:\\data is a Windows engine's syntax: not the Linux parser's to judge
     exact = program not in _table()["programs"]
     if not exact and name in _DOCKER_ONLY_CHECKS:
         return None
@@ -679,13 +687,6 @@ def _check(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None
         if spec.deprecated and parser.exact:
             parser.problem("DA006", spec.deprecated, use.flag.loc,
                            f"remove {use.spelled}" if use.spelled.startswith("--") else None)
-        if use.name == "--tty" and (use.value_text is None or use.value_text in N._TRUE):
-            shown = "-t" if use.spelled == "-t" else (
-                "--tty" if use.spelled.startswith("--") else f"-t in {use.spelled}")
-            parser.problem("DA007", f"{shown} allocates a pseudo-terminal: where no terminal is "
-                           "attached (CI, cron, a pipe) docker fails with \"the input device is "
-                           "not a TTY\"", use.flag.loc,
-                           "drop -t in scripts (keep -i to pass standard input)")
         if use.value is None or spec.kind == "bool" and use.value_text is None:
             continue
         text = use.value_text
@@ -728,7 +729,8 @@ def _deprecated_security_opt(parser: _Parser, use: OptionUse, text: str) -> None
 def _check_image(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None:
     sub = " ".join(cmd.subcommand)
     if not cmd.operands:
-        if not cmd.incomplete and not parser.truncated:
+        # in Markdown a command without an image is an excerpt ("docker run -d -p 80:80 …")
+        if not cmd.incomplete and not parser.truncated and cmd.invocation.context != "markdown":
             parser.problem("DA003", f"{cmd.invocation.program} {sub} needs an image",
                            cmd.invocation.loc, f"{cmd.invocation.program} {sub} [OPTIONS] "
                            "IMAGE [COMMAND]")
@@ -736,12 +738,23 @@ def _check_image(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -
     image = cmd.operands[0]
     if image.is_known:
         error = N.image_ref_error(image.value)
+        dash = image.value[:1]
+        if error is not None and dash in _DASHES:
+            # "–name C8O" pasted from a word processor: the CLI takes it for the image
+            parser.problem("DA003", f"\"{image.value}\" starts with {_DASHES[dash]}, not \"-\": docker "
+                           "takes it for the image name and the rest for the command",
+                           image.loc, f"type the option with ASCII hyphens: --{image.value.lstrip(''.join(_DASHES))}")
+            return
         if error is not None:
             parser.problem("DA003", f"invalid image reference \"{image.value}\": {error}",
                            image.loc, "use a lower-case name such as registry/namespace/app:tag")
             return
     if len(cmd.operands) > 1 and cmd.option("--entrypoint") is None:
         _options_after_image(cmd, grammar, parser)
+
+
+_DASHES = {"\u2013": "an en dash (\u2013)", "\u2014": "an em dash (\u2014)", "\u2212": "a minus sign (\u2212)",
+           "\u2010": "a Unicode hyphen (\u2010)", "\u2011": "a non-breaking hyphen (\u2011)"}
 
 
 def _followed_by_option(cmd: DockerCommand, grammar: CommandGrammar, index: int) -> bool:

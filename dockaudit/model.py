@@ -76,6 +76,11 @@ def known(value: object) -> bool:
     return value is not UNKNOWN
 
 
+# What a file is for: decided by dockaudit.intent, stated by configuration, and
+# named by rules as the purposes they speak to.
+PURPOSES = ("deploy", "ci-test", "build", "dev", "doc")
+
+
 class Severity(enum.IntEnum):
     """How bad a finding is; ordered so that ``ERROR > WARNING > INFO``."""
 
@@ -457,11 +462,41 @@ class ContainerSpec:
 
     runtime: RuntimeState | None = None
     locations: Mapping[str, Location] = field(default_factory=dict)
+    # What the container is for, decided from the whole file (dockaudit.intent), and
+    # why: "service", "background", or a task: "foreground", "temporary", "copy-only",
+    # "one-shot". None: not decided (live, inspect).
+    lifecycle: str | None = None
+    lifecycle_why: str | None = None
+    # Where the image comes from, when the file shows it: "built" (the same file
+    # builds or tags it: nothing is pulled) or "own" (its registry or namespace is a
+    # variable, `$REGISTRY/app`: the project's own image) or "variable" (a variable
+    # holds the whole reference). None: named literally.
+    image_origin: str | None = None
 
     @property
     def is_service(self) -> bool:
-        """A long-running container: -d, a restart policy, docker create, or any live one."""
-        if self.origin.source is Source.LIVE or self.subcommand == "create" or self.detach:
+        """Possibly long-running: a service, or started in the background and never ended.
+
+        Every live container is one. Without a lifecycle (a spec built on its
+        own): -d, a restart policy or docker create.
+        """
+        if self.origin.source is Source.LIVE:
+            return True
+        if self.lifecycle is not None:
+            return not self.is_task
+        if self.subcommand == "create" or self.detach:
+            return True
+        return self.declared_service
+
+    @property
+    def is_task(self) -> bool:
+        """It ends, or the file ends it (a foreground run, --rm, removed later, a one-shot)."""
+        return self.lifecycle is not None and self.lifecycle not in ("service", "background")
+
+    @property
+    def declared_service(self) -> bool:
+        """Long-running by the file's own word: a restart policy other than "no" (and live)."""
+        if self.origin.source is Source.LIVE:
             return True
         policy = self.restart_policy
         return policy is not None and (policy.name is UNKNOWN or policy.name != "no")
@@ -516,6 +551,11 @@ class Script:
     suppressions: tuple[Suppression, ...] = ()
     lines: tuple[str, ...] = ()  # the file's text, for code frames and snippets
     stray_directives: tuple[tuple[Location, str], ...] = ()  # ignore comments covering no command, and why
+    purpose: str = "deploy"  # what the file is for (PURPOSES)
+    purpose_why: str = ""
+    # Groups of command indices checked together by whole-script rules. None: the
+    # whole file is one sequence (a shell script).
+    scopes: tuple[tuple[int, ...], ...] | None = None
 
     @property
     def specs(self) -> tuple[ContainerSpec, ...]:

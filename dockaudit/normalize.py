@@ -691,8 +691,23 @@ def parse_volume_spec(text: str, loc: Location | None = None, *,
                          "host directory, use absolute path")
     if kind == "bind" and propagation is None and SENTINEL not in mode:
         propagation = "rprivate"
-    return Mount(kind, part(target), part(source), read_only is True, propagation,
-                 tuple(mode_items), "--volume", loc)
+    return Mount(kind, part(target), _home_relative(source, template) or part(source),
+                 read_only is True, propagation, tuple(mode_items), "--volume", loc)
+
+
+_HOME = frozenset({"~", "$HOME", "${HOME}"})
+
+
+def _home_relative(source: str, template: Template | None) -> str | None:
+    """``~/.ssh`` for a source written ``~/.ssh``, ``$HOME/.ssh`` or ``${HOME}/.ssh``.
+
+    The home directory is not known, but what lies under it is: rules about
+    credential stores need the rest of the path.
+    """
+    if (template is None or not template.expansions or not source.startswith(SENTINEL + "/")
+            or SENTINEL in source[1:] or template.expansions[0] not in _HOME):
+        return None
+    return "~" + source[1:]
 
 
 def _csv_fields(text: str) -> list[str]:

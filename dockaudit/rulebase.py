@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Mapping
 
 from dockaudit.model import (
+    PURPOSES,
     ContainerSpec,
     DockerCommand,
     Location,
@@ -27,6 +28,8 @@ from dockaudit.model import (
 STATIC = frozenset({Source.STATIC})
 LIVE = frozenset({Source.LIVE})
 BOTH = frozenset({Source.STATIC, Source.LIVE})
+
+ALL_PURPOSES = frozenset(PURPOSES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,8 @@ class RuleContext:
     options: Mapping[str, Any]
     today: _dt.date
     host: HostInfo | None = None
+    purpose: str | None = None  # what the checked file is for; None: live, inspect
+    broad: bool = False  # the cis or strict profile: every check on every container
 
 
 class Rule:
@@ -103,7 +108,20 @@ class Rule:
     cis: ClassVar[str | None] = None  # CIS Docker Benchmark section, "5.11"
     theme: ClassVar[str] = ""  # "resources", "storage", … (SARIF tags)
     enabled_by_default: ClassVar[bool] = True
-    service_only: ClassVar[bool] = False  # † in the catalogue: only -d / --restart / create / live
+    # The smallest profile that enables the rule: "default", "cis" (CIS hardening on
+    # every service) or "strict" (everything; also what enabled_by_default=False means).
+    profile: ClassVar[str] = "default"
+    # † in the catalogue: only long-running containers. Under the default profile
+    # that is a container the file keeps running (a restart policy) and every live
+    # one; under cis and strict also one started in the background and never ended.
+    service_only: ClassVar[bool] = False
+    # The purposes of files the rule speaks to under the default profile (cis and
+    # strict speak to all): a test harness does not need service hardening.
+    purposes: ClassVar[frozenset[str]] = ALL_PURPOSES
+    # Purposes in which, under the default profile, the rule concerns only containers
+    # the file keeps running (a restart policy): in a tutorial, a `--rm -it` demo of
+    # a setting is not a deployment of it.
+    services_only_in: ClassVar[frozenset[str]] = frozenset()
     options: ClassVar[Mapping[str, Option]] = {}
     # Options the docstring examples are documented with (a rule that needs
     # configuration to fire at all, such as a trust list).
@@ -141,6 +159,35 @@ class Rule:
     def examples(cls) -> tuple[str | None, str | None]:
         """The bash blocks under **Anti-pattern** and **Best practice** of the docstring."""
         return _section_code(cls.doc(), "Anti-pattern"), _section_code(cls.doc(), "Best practice")
+
+    @classmethod
+    def stays_silent(cls) -> list[str]:
+        """When the rule says nothing, from its declarations (for explain and the docs).
+
+        A docstring paragraph that starts with **Stays silent** adds the rule's own cases.
+        """
+        names = {"deploy": "deploy scripts", "ci-test": "tests and CI", "build": "build scripts",
+                 "dev": "a developer's own shell set-up (dotfiles, shell functions)",
+                 "doc": "Markdown and other documentation"}
+        lines = ["on a value it cannot see (`$VAR`, `${X:-…}`, `$(…)`): an unknown value is never a "
+                 "violation"]
+        profile = "strict" if not cls.enabled_by_default else cls.profile
+        if profile != "default":
+            lines.append(f"unless the `{profile}` profile (or the rule's own `enabled: true`) turns it on")
+        silent_in = [names[p] for p in PURPOSES if p not in cls.purposes]
+        if silent_in:
+            lines.append("under the default profile, in " + ", ".join(silent_in))
+        if cls.service_only:
+            lines.append("on containers that are not kept running: under the default profile a "
+                         "container needs a restart policy (every live container counts; in documentation "
+                         "an image placeholder such as `%%IMAGE%%` marks an example); under cis and "
+                         "strict, one started in the background counts unless the file ends it (`--rm`, "
+                         "removed later, a one-shot command)")
+        elif cls.services_only_in:
+            where = ", ".join(names[p] for p in PURPOSES if p in cls.services_only_in)
+            lines.append(f"under the default profile, in {where}, on containers not kept running "
+                         "(an example run is not a deployment)")
+        return lines
 
     @classmethod
     def implements(cls, method: str) -> bool:

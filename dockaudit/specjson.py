@@ -13,7 +13,7 @@ from typing import Any
 from dockaudit.model import UNKNOWN, ContainerSpec, Location
 
 UNKNOWN_TEXT = "<unknown>"
-_SKIP = {"locations", "origin", "loc"}
+_SKIP = {"locations", "origin", "loc", "lifecycle", "lifecycle_why", "image_origin"}
 
 
 def to_data(value: Any) -> Any:
@@ -47,5 +47,9 @@ def spec_to_dict(spec: ContainerSpec) -> dict[str, Any]:
         "tool": origin.tool,
         "service": spec.is_service,
     }
+    if spec.lifecycle is not None:  # decided from the whole file (dockaudit.intent)
+        data["lifecycle"] = {"verdict": spec.lifecycle, "why": spec.lifecycle_why}
+    if spec.image_origin is not None:
+        data["image_origin"] = spec.image_origin
     data.update(to_data(spec))
     return data

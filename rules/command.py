@@ -14,7 +14,6 @@ from dockaudit.model import DockerCommand, Severity
 from dockaudit.rulebase import STATIC, Rule, RuleContext, Violation
 
 THEME = "command"
-_MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdx")
 
 
 class _UsageProblemRule(Rule):
@@ -179,13 +178,18 @@ class DeprecatedOption(_UsageProblemRule):
     severity = Severity.WARNING
 
 
-class TtyInScript(_UsageProblemRule):
-    """`-t` in a shell script fails without a terminal.
+class TtyInScript(Rule):
+    """`-it` in a script fails where no terminal is attached.
 
-    Under CI, cron or any redirected input, `docker run -t` fails with "the
-    input device is not a TTY" (or garbles output with carriage returns). In
-    Markdown the command is meant for a person at a terminal, so it is not
-    reported there.
+    `docker run -it` and `docker exec -it` check that standard input is a
+    terminal: under CI, cron or any redirected input they fail with "the input
+    device is not a TTY", and `-t` alone still mixes carriage returns into
+    output that is piped or saved to a file.
+
+    **Stays silent** for `-t` without `-i` (the CLI checks the terminal only
+    when both are given), with `-d` (nothing is attached), on `docker create`,
+    in Markdown (a person at a terminal types it) and in a developer's own
+    shell set-up (dotfiles and shell functions are run from a terminal).
 
     **Anti-pattern**
     ```bash
@@ -201,14 +205,31 @@ class TtyInScript(_UsageProblemRule):
     id = "DA007"
     name = "tty-in-script"
     severity = Severity.INFO
+    sources = STATIC
+    theme = THEME
+    purposes = frozenset({"deploy", "ci-test", "build"})
 
     def check_command(self, command: DockerCommand, ctx: RuleContext) -> Iterable[Violation]:
-        invocation = command.invocation
-        if invocation.context == "markdown":
-            return ()
-        if invocation.loc.path.lower().endswith(_MARKDOWN_SUFFIXES):
-            return ()
-        return super().check_command(command, ctx)
+        if command.subcommand not in (("run",), ("exec",)) or command.invocation.context == "markdown":
+            return
+        if _flag_set(command, "--detach"):
+            return
+        tty = next((use for use in reversed(command.options) if use.name == "--tty"), None)
+        if tty is None or not _flag_set(command, "--tty") or not _flag_set(command, "--interactive"):
+            return
+        shown = tty.spelled if tty.spelled != "-t" else "-t"
+        yield Violation(
+            f"{shown} (a terminal with -i) needs a terminal: where none is attached (CI, cron, a pipe) docker fails "
+            "with \"the input device is not a TTY\"",
+            tty.flag.loc,
+            "drop -t in scripts (keep -i to pass standard input)",
+        )
+
+
+def _flag_set(command: DockerCommand, name: str) -> bool:
+    """The last use of boolean flag *name* turns it on (``-t``, ``--tty``, ``--tty=true``)."""
+    use = command.option(name)
+    return use is not None and (use.value_text is None or use.value_text in ("true", "1", "t", "T", "TRUE", "True"))
 
 
 class UnusedSuppression(Rule):

@@ -76,6 +76,22 @@ def literal_secret(value: Any) -> bool:
     return "://" not in text  # connection strings are DA802's
 
 
+# Prefixes of real tokens: GitHub, GitLab, Slack, AWS access keys, Stripe, OpenAI, Google.
+_TOKEN_PREFIX = re.compile(r"^(?:gh[pousr]_|github_pat_|glpat-|xox[abpr]-|AKIA|ASIA|sk_live_|rk_live_|sk-|AIza)")
+
+
+def real_looking_secret(text: str) -> bool:
+    """Whether a literal looks generated rather than made up for an example.
+
+    A known token prefix, or 20 characters and more that mix upper case, lower
+    case and digits (``s3cret``, ``example_password``, ``my-secret-pw`` do not).
+    """
+    if _TOKEN_PREFIX.match(text):
+        return True
+    classes = sum(bool(re.search(p, text)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
+    return len(text) >= 20 and classes == 3 and " " not in text
+
+
 class SecretInEnv(Rule):
     """A credential is passed as a literal environment variable.
 
@@ -93,6 +109,17 @@ class SecretInEnv(Rule):
     ```bash
     docker run -d -e MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db-root -v /srv/secrets:/run/secrets:ro --name db mysql:8.0
     ```
+
+    A credential-named variable given a shell variable (`-e TOKEN="$TOKEN"`)
+    is a warning in deploy scripts and dev set-ups: the shell expands it into
+    docker's own arguments, which every user of the host can read in the
+    process list.
+
+    **Stays silent** for `-e KEY` (taken from the environment), paths and
+    file names (`KEY_FILE=/run/secrets/…`), placeholders (`<password>`,
+    `{{ .Pass }}`), and in Markdown and tests for example values that do not
+    look generated (`s3cret`, `example_password`, a test database's
+    `-e MYSQL_ROOT_PASSWORD=test`; a token-like value is still reported).
     """
 
     id = "DA801"
@@ -116,9 +143,22 @@ class SecretInEnv(Rule):
                 continue
             if not (credential_shaped(var.key) or var.key.upper() in extra):
                 continue
+            loc = var.loc or spec.where("env")
+            if not live and var.value is not None and not known(var.value):
+                if ctx.broad or ctx.purpose in ("deploy", "dev"):
+                    yield Violation(
+                        f"-e {var.key}=$… expands the secret into docker's own command line: any "
+                        "user of the host sees it in the process list while docker runs, and "
+                        "docker inspect shows it for the container's life",
+                        loc,
+                        f"pass it from the environment (-e {var.key}) or, better, a mounted file",
+                        severity=Severity.WARNING,
+                    )
+                continue
             if not literal_secret(var.value):
                 continue
-            loc = var.loc or spec.where("env")
+            if ctx.purpose in ("doc", "ci-test") and not ctx.broad and not real_looking_secret(str(var.value)):
+                continue  # an example in documentation, a throwaway test database's password
             if live:
                 message = f"{var.key} holds a credential in the container's environment, readable with docker inspect"
             else:

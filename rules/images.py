@@ -46,6 +46,17 @@ class ImageLatest(Rule):
     ```bash
     docker run -d --name web nginx:1.25.4
     ```
+
+    **Stays silent** for an image the same file builds or tags (`docker build
+    -t app .` then `docker run app`: nothing is pulled), and under the default
+    profile for an image whose registry or namespace is a variable
+    (`$REGISTRY/app`: the project's own, released elsewhere); in Markdown,
+    where examples show the current release on purpose; in a developer's
+    own shell set-up except for containers kept running with a restart
+    policy; and in tests and CI except for foreground tools named literally
+    from a namespace that is not Docker's official one (`$IMAGE` is the image
+    under test; a detached server the test runs is the current release on
+    purpose; any `ubuntu` will do for a smoke test).
     """
 
     id = "DA701"
@@ -53,10 +64,13 @@ class ImageLatest(Rule):
     severity = Severity.WARNING
     sources = BOTH
     theme = THEME
+    purposes = frozenset({"deploy", "ci-test", "build", "dev"})
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
         image = image_of(spec)
         if image is None or image.digest is not None or not known(image.tag):
+            return
+        if spec.image_origin == "built" or (not ctx.broad and not _worth_pinning(spec, image, ctx)):
             return
         if image.tag is None:
             yield Violation(
@@ -70,6 +84,28 @@ class ImageLatest(Rule):
                 spec.where("image"),
                 f"pin a version tag (or @sha256:<digest>) instead of :{image.tag}",
             )
+
+
+# Docker Hub's official images: no namespace, library/, and the per-architecture copies.
+_OFFICIAL_NAMESPACES = frozenset({"library", "amd64", "arm32v5", "arm32v6", "arm32v7", "arm64v8", "i386",
+                                  "mips64le", "ppc64le", "riscv64", "s390x", "windows-amd64"})
+
+
+def _official(image: ImageRef) -> bool:
+    path = repository_path(image)
+    return registry_of(image) == DOCKER_HUB and ("/" not in path or path.split("/", 1)[0] in _OFFICIAL_NAMESPACES)
+
+
+def _worth_pinning(spec: ContainerSpec, image: ImageRef, ctx: RuleContext) -> bool:
+    """Under the default profile: would this file's maintainer pin this image? (see the docstring)"""
+    if spec.image_origin == "own":
+        return False
+    if ctx.purpose == "dev":
+        return spec.declared_service
+    if ctx.purpose == "ci-test":
+        return (spec.subcommand == "run" and not spec.detach and spec.image_origin is None
+                and not _official(image))
+    return True
 
 
 class ImageNoDigest(Rule):

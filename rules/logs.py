@@ -99,12 +99,12 @@ class LogUnbounded(Rule):
 
     **Anti-pattern**
     ```bash
-    docker run -d --name api myorg/api:1.8
+    docker run -d --restart unless-stopped --name api myorg/api:1.8
     ```
 
     **Best practice**
     ```bash
-    docker run -d --log-opt max-size=10m --log-opt max-file=3 --name api myorg/api:1.8
+    docker run -d --restart unless-stopped --log-opt max-size=10m --log-opt max-file=3 --name api myorg/api:1.8
     ```
     """
 
@@ -145,18 +145,19 @@ class LoggingDisabled(Rule):
 
     **Anti-pattern**
     ```bash
-    docker run -d --log-driver none --name worker myorg/worker:2.1
+    docker run -d --restart unless-stopped --log-driver none --name worker myorg/worker:2.1
     ```
 
     **Best practice**
     ```bash
-    docker run -d --log-driver local --name worker myorg/worker:2.1
+    docker run -d --restart unless-stopped --log-driver local --name worker myorg/worker:2.1
     ```
     """
 
     id = "DA602"
     name = "logging-disabled"
     severity = Severity.INFO
+    service_only = True  # a one-off run without logs loses nothing
     sources = BOTH
     theme = THEME
 

@@ -175,6 +175,8 @@ class PortAllInterfaces(Rule):
     id = "DA403"
     name = "port-all-interfaces"
     severity = Severity.WARNING
+    purposes = frozenset({"deploy", "dev", "doc"})  # a CI runner's published port lives for minutes
+    services_only_in = frozenset({"doc", "dev"})
     sources = BOTH
     cis = "5.14"
     theme = THEME
@@ -236,6 +238,8 @@ class SensitivePortPublic(Rule):
     id = "DA405"
     name = "sensitive-port-public"
     severity = Severity.WARNING
+    purposes = frozenset({"deploy", "dev", "doc"})  # a CI runner's test database is gone in minutes
+    services_only_in = frozenset({"doc", "dev"})
     sources = BOTH
     theme = THEME
     options = {
@@ -315,6 +319,7 @@ class PrivilegedPort(Rule):
     id = "DA404"
     name = "privileged-port"
     severity = Severity.INFO
+    profile = "cis"  # a web server on 80 and 443 is the usual case, not a finding
     sources = BOTH
     cis = "5.8"
     theme = THEME
@@ -359,6 +364,7 @@ class HostNetwork(Rule):
     id = "DA406"
     name = "host-network"
     severity = Severity.WARNING
+    profile = "cis"  # host networking is a deliberate choice, not a mistake to fix
     sources = BOTH
     cis = "5.10"
     theme = THEME
@@ -395,6 +401,7 @@ class DefaultBridge(Rule):
     id = "DA407"
     name = "default-bridge"
     severity = Severity.INFO
+    profile = "cis"
     sources = BOTH
     cis = "5.30"
     theme = THEME
@@ -442,6 +449,7 @@ class RandomHostPort(Rule):
     id = "DA408"
     name = "random-host-port"
     severity = Severity.INFO
+    purposes = frozenset({"deploy"})  # tests and examples want a free port
     sources = BOTH
     theme = THEME
 

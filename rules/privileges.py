@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from dockaudit.model import ContainerSpec, DockerCommand, Severity, Source, known
+from dockaudit.model import ContainerSpec, DockerCommand, Location, Severity, Source, known
 from dockaudit.rulebase import BOTH, STATIC, Option, Rule, RuleContext, Violation
 from dockaudit_rules._common import option
 
@@ -54,6 +54,30 @@ def _host_mode(value: Any) -> bool:
     return known(value) and isinstance(value, str) and value.lower() == "host"
 
 
+def by_design(spec: ContainerSpec, ctx: RuleContext) -> bool:
+    """Under the default profile, privileges the container needs by what it is.
+
+    In a developer's own set-up, a container that joins the host's process or
+    network namespace is a host tool (a firewall, a monitor, a packet capture);
+    in tests and CI, the image under test (named by a variable, as harnesses
+    do: `docker run --privileged "$image"`) gets what that image is built to
+    need, a Docker-in-Docker or binfmt image its privileges.
+    """
+    if ctx.broad:
+        return False
+    if ctx.purpose == "ci-test" and spec.image_origin == "variable":
+        return True
+    return host_tool(spec, ctx)
+
+
+def host_tool(spec: ContainerSpec, ctx: RuleContext) -> bool:
+    """Under the default profile, in a developer's own set-up: a container that joins the
+    host's process or network namespace is a host tool (a firewall, a monitor, a packet
+    capture) that needs its privileges by design; its owner runs it on purpose."""
+    return (not ctx.broad and ctx.purpose == "dev"
+            and (_host_mode(spec.pid_mode) or _host_mode(spec.network_mode)))
+
+
 class Privileged(Rule):
     """The container runs privileged.
 
@@ -75,13 +99,14 @@ class Privileged(Rule):
     id = "DA501"
     name = "privileged"
     severity = Severity.ERROR
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "5.5"
     references = ("CIS Docker Benchmark 5.5",)
     theme = THEME
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
-        if spec.privileged is True:
+        if spec.privileged is True and not by_design(spec, ctx):
             yield Violation(
                 "--privileged gives the container every capability and all host devices, "
                 "with no seccomp or AppArmor confinement",
@@ -109,6 +134,11 @@ DANGEROUS_CAPABILITIES = (
 )
 
 
+# Capabilities over a network namespace: on the container's own namespace (any
+# network mode but host) they reach no further than the container.
+_NETWORK_CAPABILITIES = frozenset({"CAP_NET_ADMIN", "CAP_NET_RAW"})
+
+
 class DangerousCapability(Rule):
     """The container is granted a capability that reaches beyond it.
 
@@ -131,6 +161,7 @@ class DangerousCapability(Rule):
     id = "DA502"
     name = "dangerous-capability"
     severity = Severity.ERROR
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "5.4"
     references = ("CIS Docker Benchmark 5.4",)
@@ -145,13 +176,18 @@ class DangerousCapability(Rule):
     }
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
+        if not ctx.broad and (spec.privileged is True or by_design(spec, ctx)):
+            return  # --privileged already grants every capability: one decision, DA501
         dangerous = {normalize_capability(c) for c in option(self, ctx, "capabilities")}
+        own_network = known(spec.network_mode) and not _host_mode(spec.network_mode)
         for cap in spec.cap_add:
             if not known(cap):
                 continue
             normalized = normalize_capability(cap)
             if normalized not in dangerous:
                 continue
+            if normalized in _NETWORK_CAPABILITIES and own_network and not ctx.broad:
+                continue  # it administers the container's own network namespace only
             shown = "ALL" if normalized == "ALL" else normalized.removeprefix("CAP_")
             what = "every capability" if normalized == "ALL" else f"{normalized}"
             yield Violation(
@@ -208,6 +244,8 @@ class _HostNamespaceRule(Rule):
     consequence: ClassVar[str] = ""
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
+        if by_design(spec, ctx):
+            return
         for field_name, flag in self.fields:
             if _host_mode(getattr(spec, field_name)):
                 yield Violation(
@@ -241,6 +279,7 @@ class HostPid(_HostNamespaceRule):
     id = "DA504"
     name = "host-pid"
     severity = Severity.ERROR
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "5.16"
     references = ("CIS Docker Benchmark 5.16",)
@@ -270,6 +309,7 @@ class HostIpc(_HostNamespaceRule):
     id = "DA505"
     name = "host-ipc"
     severity = Severity.WARNING
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "5.17"
     references = ("CIS Docker Benchmark 5.17",)
@@ -299,6 +339,7 @@ class HostNamespace(_HostNamespaceRule):
     id = "DA506"
     name = "host-namespace"
     severity = Severity.INFO
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "5.21"
     references = ("CIS Docker Benchmark 5.21", "CIS Docker Benchmark 5.31")
@@ -314,14 +355,16 @@ class HostNamespace(_HostNamespaceRule):
         return self._consequences[flag]
 
 
-def _security_opt_hits(spec: ContainerSpec, wanted: Mapping[tuple[str, str], str]) -> list[str]:
-    found: list[str] = []
-    for item in spec.security_opt:
+def _security_opt_hits(spec: ContainerSpec, wanted: Mapping[tuple[str, str], str]
+                       ) -> list[tuple[str, Location | None]]:
+    """The ``--security-opt`` values in *wanted*, each with the location of its own word."""
+    found: list[tuple[str, Location | None]] = []
+    for index, item in enumerate(spec.security_opt):
         if not known(item):
             continue
         key, _, value = _split_opt(item)
         if (key.strip().lower(), value.strip().lower()) in wanted:
-            found.append(item)
+            found.append((item, spec.where(f"security_opt[{index}]")))
     return found
 
 
@@ -346,16 +389,19 @@ class SeccompDisabled(Rule):
     id = "DA507"
     name = "seccomp-disabled"
     severity = Severity.ERROR
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "5.22"
     references = ("CIS Docker Benchmark 5.22",)
     theme = THEME
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
-        for item in _security_opt_hits(spec, {("seccomp", "unconfined"): ""}):
+        if by_design(spec, ctx):
+            return
+        for item, where in _security_opt_hits(spec, {("seccomp", "unconfined"): ""}):
             yield Violation(
                 f"--security-opt {item} turns off the seccomp filter: every system call is allowed",
-                spec.where("security_opt"),
+                where,
                 "keep the default profile, or pass a custom one that allows only the extra calls needed",
             )
 
@@ -382,6 +428,7 @@ class MacDisabled(Rule):
     id = "DA508"
     name = "mac-disabled"
     severity = Severity.ERROR
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "5.2"
     references = ("CIS Docker Benchmark 5.2", "CIS Docker Benchmark 5.3")
@@ -393,11 +440,13 @@ class MacDisabled(Rule):
     }
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
-        for item in _security_opt_hits(spec, self._what):
+        if by_design(spec, ctx):
+            return
+        for item, where in _security_opt_hits(spec, self._what):
             key, _, value = _split_opt(item)
             yield Violation(
                 f"--security-opt {item} {self._what[(key.strip().lower(), value.strip().lower())]}",
-                spec.where("security_opt"),
+                where,
                 f"remove --security-opt {item}; write a profile that allows what the program needs",
             )
 
@@ -412,18 +461,19 @@ class NoNewPrivileges(Rule):
 
     **Anti-pattern**
     ```bash
-    docker run -d --name web nginx:1.25
+    docker run -d --restart unless-stopped --name web nginx:1.25
     ```
 
     **Best practice**
     ```bash
-    docker run -d --security-opt no-new-privileges --name web nginx:1.25
+    docker run -d --restart unless-stopped --security-opt no-new-privileges --name web nginx:1.25
     ```
     """
 
     id = "DA509"
     name = "no-new-privileges"
     severity = Severity.INFO
+    purposes = frozenset({"deploy", "doc"})
     sources = BOTH
     cis = "5.26"
     references = ("CIS Docker Benchmark 5.26",)
@@ -472,6 +522,7 @@ class RootUser(Rule):
     id = "DA510"
     name = "root-user"
     severity = Severity.WARNING
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "4.1"
     references = ("CIS Docker Benchmark 4.1",)
@@ -479,8 +530,8 @@ class RootUser(Rule):
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
         user = spec.user
-        if not known(user):
-            return
+        if not known(user) or (spec.is_task and not ctx.broad):
+            return  # a one-off run as root (a chown of a volume) is chosen, and ends
         if user not in (None, ""):
             if _user_part(user).lower() in ROOT_NAMES:
                 yield Violation(
@@ -558,6 +609,7 @@ class HostDevice(Rule):
     id = "DA511"
     name = "host-device"
     severity = Severity.WARNING
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "5.18"
     references = ("CIS Docker Benchmark 5.18",)
@@ -569,7 +621,10 @@ class HostDevice(Rule):
             if not known(path):
                 continue
             loc = device.loc or spec.where("devices")
-            if device_is_critical(path):
+            critical = device_is_critical(path)
+            if not critical and not ctx.broad:
+                continue  # a sound card, GPU, camera or USB key: what the program is for
+            if critical:
                 yield Violation(
                     f"--device {path} gives the container raw access to a host disk or kernel memory",
                     loc,

@@ -148,6 +148,8 @@ class MultiProcess(Rule):
     }
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
+        if spec.is_task and not ctx.broad:
+            return  # a job that starts a helper in the background and ends is not a service
         argv = _argv(spec)
         found = _static_findings(argv) if argv else []
         if found:
@@ -383,6 +385,7 @@ class NoRestartPolicy(Rule):
     id = "DA304"
     name = "no-restart-policy"
     severity = Severity.INFO
+    profile = "cis"
     sources = BOTH
     theme = THEME
     service_only = True

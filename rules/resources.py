@@ -25,12 +25,12 @@ class MemoryUnlimited(Rule):
 
     **Anti-pattern**
     ```bash
-    docker run -d --name web nginx:1.25
+    docker run -d --restart unless-stopped --name web nginx:1.25
     ```
 
     **Best practice**
     ```bash
-    docker run -d --name web -m 256m nginx:1.25
+    docker run -d --restart unless-stopped --name web -m 256m nginx:1.25
     ```
     """
 
@@ -70,18 +70,19 @@ class CpuUnlimited(Rule):
 
     **Anti-pattern**
     ```bash
-    docker run -d --name worker myorg/worker:2.1
+    docker run -d --restart unless-stopped --name worker myorg/worker:2.1
     ```
 
     **Best practice**
     ```bash
-    docker run -d --name worker --cpus 1.5 myorg/worker:2.1
+    docker run -d --restart unless-stopped --name worker --cpus 1.5 myorg/worker:2.1
     ```
     """
 
     id = "DA102"
     name = "cpu-unlimited"
     severity = Severity.INFO
+    purposes = frozenset({"deploy", "doc"})  # advice for services a reader deploys
     sources = BOTH
     cis = "5.12"
     theme = THEME
@@ -117,18 +118,19 @@ class PidsUnlimited(Rule):
 
     **Anti-pattern**
     ```bash
-    docker run -d --name api myorg/api:3.2
+    docker run -d --restart unless-stopped --name api myorg/api:3.2
     ```
 
     **Best practice**
     ```bash
-    docker run -d --name api --pids-limit 200 myorg/api:3.2
+    docker run -d --restart unless-stopped --name api --pids-limit 200 myorg/api:3.2
     ```
     """
 
     id = "DA103"
     name = "pids-unlimited"
     severity = Severity.INFO
+    purposes = frozenset({"deploy", "doc"})
     sources = BOTH
     cis = "5.29"
     theme = THEME

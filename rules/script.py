@@ -499,8 +499,10 @@ def _holds_ports(spec: ContainerSpec) -> bool:
 _LIST_ALL = re.compile(r"\b(?:docker|podman|nerdctl)\s+(?:ps|container\s+(?:ls|list|ps))\b([^)`|]*)")
 
 
-# Filters that pick the script's own containers; status=, before=, since=, … still reach everyone's.
-OWNING_FILTERS = ("label", "name", "id", "ancestor")
+# Filters that pick the script's own containers (by what it named or made: a label, a name,
+# an image, a volume, a network, a published port); status=, before=, since=, … still reach
+# everyone's.
+OWNING_FILTERS = ("label", "name", "id", "ancestor", "volume", "network", "publish", "expose")
 
 
 def _owning_filter(value: str) -> bool:
@@ -557,6 +559,7 @@ class RemovesAllContainers(Rule):
     id = "DA905"
     name = "removes-all-containers"
     severity = Severity.WARNING
+    purposes = frozenset({"deploy", "ci-test", "build", "doc"})  # a dev cleanup helper means it
     sources = STATIC
     theme = THEME
 

@@ -10,6 +10,7 @@ marks an image as not stateful).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ def stateful_data_dirs(
     extra: Mapping[str, Sequence[str]] | None = None,
     *,
     command: Sequence[str | Any] | None = None,
+    env: Mapping[str, Any] | None = None,
 ) -> tuple[str, ...] | None:
     """The data directories of *image*, or None when it is not a known stateful image.
 
@@ -42,7 +44,10 @@ def stateful_data_dirs(
     an empty list there declares an image not stateful. The most specific key
     wins, so ``bitnami/postgresql`` is matched before ``postgresql``/``postgres``.
     *command*, the container's command words when known, lets images such as
-    minio, whose command names the data directory, report that directory.
+    minio, whose command names the data directory, report that directory; a
+    data-directory option (``-data-dir``, ``--datadir``, ``--dbpath``, ``-D``)
+    in the command or ``PGDATA`` in *env* replaces the table's directories.
+    A ``NAME@MAJOR`` entry applies from that major version of the tag on.
     """
     if image is None or image is UNKNOWN or not isinstance(image, ImageRef):
         return None
@@ -56,11 +61,70 @@ def stateful_data_dirs(
     key, dirs = found
     if not dirs:
         return None
+    dirs = _for_version(key, image, table) or dirs
     if key in _COMMAND_NAMES_DIR and command:
         named = _minio_dirs(command)
         if named:
             return named
-    return tuple(dirs)
+    given = _data_dir_given(command or (), env or {})
+    if given == ():
+        return None  # the data directory is set, but to something unknown
+    return given or tuple(dirs)
+
+
+_VERSION = re.compile(r"^(\d+)")
+
+
+def _for_version(key: str, image: ImageRef, table: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The directories of a ``NAME@MAJOR`` entry: from that major version of the tag on.
+
+    postgres 18 keeps its data under /var/lib/postgresql (a versioned subdirectory),
+    not /var/lib/postgresql/data as before.
+    """
+    tag = image.tag if isinstance(image.tag, str) else None
+    m = _VERSION.match(tag or "")
+    if m is None:
+        return None
+    major = int(m.group(1))
+    best: tuple[int, tuple[str, ...]] | None = None
+    for entry, dirs in table.items():
+        name, at, since = entry.partition("@")
+        if at and name == key and since.isdigit() and int(since) <= major:
+            if best is None or int(since) > best[0]:
+                best = (int(since), tuple(dirs))
+    return best[1] if best else None
+
+
+# Server options that move the data directory: consul -data-dir, mysqld --datadir,
+# mongod --dbpath, postgres -D, redis --dir. Compared without dashes or underscores.
+_DATA_DIR_OPTIONS = frozenset({"datadir", "dbpath", "datapath", "datadirectory", "dir", "d"})
+_DATA_DIR_ENV = frozenset({"PGDATA"})
+
+
+def _data_dir_given(command: Sequence[str | Any], env: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The data directory the command line or the environment names; () when set but unknown."""
+    words = list(command)
+    for i, word in enumerate(words):
+        if word is UNKNOWN or not str(word).startswith("-"):
+            continue
+        name, eq, value = str(word).lstrip("-").partition("=")
+        bare = name.replace("-", "").replace("_", "").lower()
+        if bare not in _DATA_DIR_OPTIONS or (bare == "d" and name != "D"):
+            continue
+        if not eq:
+            value = words[i + 1] if i + 1 < len(words) else UNKNOWN
+        if value is UNKNOWN or not str(value).startswith("/"):
+            return () if value is UNKNOWN else None
+        return (str(value).rstrip("/") or "/",)
+    for key in _DATA_DIR_ENV:
+        if key in env:
+            value = env[key]
+            if value is UNKNOWN or value is None:
+                return ()
+            path = str(value)
+            # PGDATA is often a subdirectory of the volume (/var/lib/postgresql/data/pgdata)
+            return (path.rstrip("/") or "/",) if path.startswith("/") else None
+    return None
 
 
 def _minio_dirs(command: Sequence[str | Any]) -> tuple[str, ...] | None:

@@ -22,6 +22,8 @@ _CLIENT_TOOLS = frozenset({
     "rabbitmqadmin", "influx", "clickhouse-client",
     # utilities: `docker run --rm postgres cat /usr/share/postgresql/postgresql.conf.sample`
     "cat", "ls", "echo", "cp", "env", "printenv", "id", "whoami", "true", "tar", "find", "head",
+    # one-shot subcommands of a server binary: `consul keygen`, `vault version`
+    "keygen", "genkey", "version", "--version", "help", "--help",
 })
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 
@@ -79,7 +81,10 @@ def _unpersisted_data_dirs(
     """
     if not known(spec.image) or spec.image is None or _maybe_not_the_server(spec):
         return None
-    dirs = stateful_data_dirs(spec.image, extra, command=spec.command)
+    if spec.image_origin == "own":
+        return None  # `$REGISTRY/consul` is the project's own build: the table knows the public one
+    env = {e.key: e.value for e in spec.env if known(e.key)}
+    dirs = stateful_data_dirs(spec.image, extra, command=spec.command, env=env)
     if not dirs:
         return None
     if spec.volumes_from:  # the data may come from the other container's volumes
@@ -105,8 +110,15 @@ class StatefulWithoutVolume(Rule):
     volume), and is lost with `docker rm`, when the container is recreated to
     upgrade the image, or is left behind under a random volume name. Mount a
     named volume or a host directory at the image's data directory (mysql
-    `/var/lib/mysql`, postgres `/var/lib/postgresql/data`, mongo `/data/db`, …).
+    `/var/lib/mysql`, postgres `/var/lib/postgresql/data` — `/var/lib/postgresql`
+    from postgres 18 —, mongo `/data/db`, …); where the command moves it
+    (`-data-dir /data`, `--datadir`, `--dbpath`, `-D`, `PGDATA`), that directory.
     One persisted data directory is enough for images that list several.
+
+    **Stays silent** for a client tool or one-shot subcommand of the image
+    (`psql`, `mysqldump`, `consul keygen`), when the data may come from
+    `--volumes-from`, and under the default profile for a container the same
+    file removes again (a test database: losing its data is the plan).
 
     **Anti-pattern**
     ```bash
@@ -122,11 +134,14 @@ class StatefulWithoutVolume(Rule):
     id = "DA201"
     name = "stateful-without-volume"
     severity = Severity.WARNING
+    purposes = frozenset({"deploy", "dev", "doc"})  # test and build databases are thrown away
     sources = BOTH
     theme = THEME
     options = {"extra-stateful-images": _STATEFUL_OPTION}
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
+        if spec.lifecycle in ("temporary", "one-shot", "copy-only") and not ctx.broad:
+            return  # removed again by the same file (a test database): losing the data is the plan
         found = _unpersisted_data_dirs(spec, option(self, ctx, "extra-stateful-images"))
         if found is None:
             return
@@ -172,6 +187,7 @@ class AnonymousVolume(Rule):
     id = "DA202"
     name = "anonymous-volume"
     severity = Severity.INFO
+    purposes = frozenset({"deploy"})
     sources = BOTH
     theme = THEME
 
@@ -260,6 +276,7 @@ class VolumesFrom(Rule):
     id = "DA204"
     name = "volumes-from"
     severity = Severity.INFO
+    purposes = frozenset({"deploy"})  # in tests and examples it is how containers share files
     sources = BOTH
     theme = THEME
 
@@ -311,16 +328,29 @@ class DockerSocketMounted(Rule):
     ```bash
     docker run -d -e DOCKER_HOST=tcp://docker-proxy:2375 myorg/ci-agent:4
     ```
+
+    **Stays silent** under the default profile in tests and CI (a job that
+    builds or drives its own engine), for a client tool run by hand in the
+    foreground from a developer's shell functions, and in Markdown for
+    containers not kept running. One finding per container names the mount
+    that hands over the most.
     """
 
     id = "DA205"
     name = "docker-socket-mounted"
     severity = Severity.ERROR
+    services_only_in = frozenset({"doc"})
+    purposes = frozenset({"deploy", "dev", "doc", "build"})  # CI jobs drive their own engine
     sources = BOTH
     cis = "5.32"
     theme = THEME
 
     def check_container(self, spec: ContainerSpec, ctx: RuleContext) -> Iterable[Violation]:
+        if ctx.purpose == "dev" and spec.is_task and not ctx.broad:
+            return  # a docker client wrapped in a shell function, run by hand: it needs the API
+        # One finding per container: the mount that hands over the most (a socket before
+        # a directory holding one, writable before read-only); the others are the same risk.
+        found: list[tuple[tuple[bool, bool], Mount, str]] = []
         for mount in spec.mounts:
             source = _bind_source(mount)
             if source is None:
@@ -331,21 +361,41 @@ class DockerSocketMounted(Rule):
                 what = f"{source}, which holds the container runtime sockets"
             else:
                 continue
-            ro = " (read-only does not restrict the API)" if mount.read_only else ""
-            yield Violation(
-                f"{mount.flag} mounts {what}{ro}: the container can control the engine and "
-                "become root on the host",
-                mount.loc or spec.where("mounts"),
-                "do not mount the socket; use a restricted API proxy or a rootless engine",
-            )
+            found.append(((mount.read_only, source == "/"), mount, what))
+        if not found:
+            return
+        _rank, mount, what = min(found, key=lambda item: item[0])
+        ro = " (read-only does not restrict the API)" if mount.read_only else ""
+        yield Violation(
+            f"{mount.flag} mounts {what}{ro}: the container can control the engine and "
+            "become root on the host",
+            mount.loc or spec.where("mounts"),
+            "do not mount the socket; use a restricted API proxy or a rootless engine",
+        )
 
 
 _DEFAULT_SENSITIVE = [
     "/", "/etc", "/boot", "/dev", "/proc", "/sys", "/usr", "/lib", "/lib32", "/lib64",
     "/bin", "/sbin", "/root", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet",
-    "~/.ssh", "~/.aws", "~/.docker", "~/.kube", "~/.gnupg", "~/.config/gcloud",
+    "/run/dbus", "/var/run/dbus", "/run/systemd", "/var/run/systemd", "/run/user", "/var/run/user",
+    "~/.ssh", "~/.aws", "~/.azure", "~/.docker", "~/.kube", "~/.gnupg", "~/.config/gcloud",
+    "~/.netrc", "~/.git-credentials", "~/.password-store", "/etc/shadow", "/etc/gshadow",
+    "/etc/ssl/private",
 ]
-_DEFAULT_READ_ONLY_OK = ["/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo"]
+# Credentials and control sockets: reported on every container, read-only included.
+_ALWAYS = [
+    "/root/.ssh", "/run/dbus", "/var/run/dbus", "/run/systemd", "/var/run/systemd", "/run/user",
+    "/var/run/user", "~/.ssh", "~/.aws", "~/.azure", "~/.docker", "~/.kube", "~/.gnupg",
+    "~/.config/gcloud", "~/.netrc", "~/.git-credentials", "~/.password-store", "/etc/shadow",
+    "/etc/gshadow", "/etc/ssl/private",
+]
+_SOCKETS = ("/run/dbus", "/var/run/dbus", "/run/systemd", "/var/run/systemd", "/run/user", "/var/run/user")
+# Files every desktop or tool container reads and that hold no secret.
+_DEFAULT_READ_ONLY_OK = [
+    "/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo", "/etc/machine-id", "/etc/passwd",
+    "/etc/group", "/etc/os-release", "/usr/lib/os-release", "/etc/hostname", "/etc/hosts",
+    "/etc/resolv.conf", "/etc/exports", "/usr/share",
+]
 
 
 def _components(path: str) -> list[str]:
@@ -370,15 +420,23 @@ def _sensitive_match(source: str, pattern: str) -> bool:
 
 
 class SensitiveHostPath(Rule):
-    """A system directory of the host is bind-mounted into the container.
+    """A system directory, a credential store or a control socket of the host is bind-mounted.
 
     Mounting `/`, `/etc`, `/boot`, `/dev`, `/proc`, `/sys`, `/usr`, `/lib`,
-    `/root`, `/var/lib/docker`, `~/.ssh` and similar gives the container the
-    host's configuration, credentials or kernel interfaces; writable, it can
-    change the host itself. Paths match by component: `/var/app-data` is not
-    `/var/lib/docker`, and only `/` itself matches `/`. A read-only mount is a
-    warning rather than an error. `/etc/localtime` and the like are fine
-    read-only (option `read-only-ok`).
+    `/root`, `/var/lib/docker` and similar gives the container the host's
+    configuration or kernel interfaces; writable, it can change the host
+    itself. Credential stores (`~/.ssh`, `~/.aws`, `~/.gnupg`, `~/.kube`,
+    written `~/…`, `$HOME/…` or `${HOME}/…` too) hand over the user's keys, and
+    the host's D-Bus socket lets a root container drive systemd. Paths match
+    by component: `/var/app-data` is not `/var/lib/docker`, and only `/`
+    itself matches `/`. A read-only mount is a warning rather than an error.
+
+    **Stays silent** for read-only files that hold no secret (`/etc/localtime`,
+    `/etc/passwd`, `/etc/machine-id`, `/usr/share/…`: option `read-only-ok`);
+    under the default profile also for read-only system directories (a
+    monitoring agent reading `/sys`), and, in a developer's own shell set-up,
+    for system directories given to a tool run by hand in the foreground.
+    Credential stores and control sockets are reported on every container.
 
     **Anti-pattern**
     ```bash
@@ -394,6 +452,7 @@ class SensitiveHostPath(Rule):
     id = "DA206"
     name = "sensitive-host-path"
     severity = Severity.ERROR
+    services_only_in = frozenset({"doc"})
     sources = BOTH
     cis = "5.6"
     theme = THEME
@@ -409,7 +468,7 @@ class SensitiveHostPath(Rule):
         ),
         "read-only-ok": Option(
             _DEFAULT_READ_ONLY_OK, list,
-            "sensitive host paths that are fine when mounted read-only (exact paths)",
+            "host paths (and what is below them) that are fine when mounted read-only",
             item_type=str,
         ),
     }
@@ -418,7 +477,8 @@ class SensitiveHostPath(Rule):
         patterns = list(option(self, ctx, "sensitive-paths")) + list(
             option(self, ctx, "extra-sensitive-paths")
         )
-        read_only_ok = {_path(p) for p in option(self, ctx, "read-only-ok")}
+        read_only_ok = list(option(self, ctx, "read-only-ok"))
+        hand_tool = ctx.purpose == "dev" and spec.is_task and not ctx.broad
         for mount in spec.mounts:
             source = _bind_source(mount)
             if source is None:
@@ -426,9 +486,19 @@ class SensitiveHostPath(Rule):
             matched = next((p for p in patterns if _sensitive_match(source, p)), None)
             if matched is None:
                 continue
+            always = any(_sensitive_match(source, p) for p in _ALWAYS)
             loc = mount.loc or spec.where("mounts")
-            if mount.read_only:
-                if source in read_only_ok:
+            if any(_sensitive_match(source, p) for p in _SOCKETS):
+                yield Violation(
+                    f"{mount.flag} mounts the host's {source} (sensitive: {matched}): the container "
+                    "can talk to the host's system services (D-Bus, systemd) and, as root, control them",
+                    loc,
+                    "mount only the specific socket the program needs, or none",
+                )
+            elif mount.read_only:
+                if any(_sensitive_match(source, p) for p in read_only_ok):
+                    continue
+                if not always and (hand_tool or not ctx.broad):
                     continue
                 yield Violation(
                     f"{mount.flag} mounts the host's {source} (sensitive: {matched}) read-only: "
@@ -437,7 +507,7 @@ class SensitiveHostPath(Rule):
                     "mount only the file or directory the container needs",
                     severity=Severity.WARNING,
                 )
-            else:
+            elif always or not hand_tool:
                 yield Violation(
                     f"{mount.flag} mounts the host's {source} (sensitive: {matched}) writable: "
                     "the container can change the host",

@@ -124,7 +124,7 @@ def test_directory_scan_picks_shell_and_markdown(tmp_path: Path) -> None:
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "deploy").write_text("#!/usr/bin/env bash\ndocker run --privileged -d nginx:1.25\n")
     (tmp_path / "notes.txt").write_text("docker run --privileged -d nginx:1.25\n")
-    (tmp_path / "README.md").write_text("```sh\ndocker run --privileged -d nginx:1.25\n```\n")
+    (tmp_path / "README.md").write_text("```sh\ndocker run --privileged -d --restart always nginx:1.25\n```\n")
     (tmp_path / "app.py").write_text("docker run --privileged -d nginx:1.25\n")
     (tmp_path / "loop").symlink_to(tmp_path)  # a symlink loop must not hang the scan
     result = run("check", "--format", "json", str(tmp_path))
@@ -155,7 +155,7 @@ def test_explicit_config_error_stops_the_run(tmp_path: Path) -> None:
     (tmp_path / "x.sh").write_text("docker run -d nginx:1.25\n")
     result = run("check", "--config", str(config), str(tmp_path / "x.sh"))
     assert result.returncode == 2
-    assert "profile must be one of default, strict" in result.stderr
+    assert "profile must be one of default, cis, strict" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -224,3 +224,22 @@ def test_no_foreign_dockaudit_on_path() -> None:
         f"{found} is on PATH but the tests run {sys.executable}: a subprocess could run another "
         "installation; run the suite through tools/test.sh")
 
+
+
+def test_show_into_a_pipe_cuts_no_path(tmp_path: Path) -> None:
+    deep = tmp_path / ("a-rather-long-directory-name-" * 4) / "deploy.sh"
+    deep.parent.mkdir(parents=True)
+    deep.write_text("docker run -d --restart always --name web nginx:1.25\n")
+    result = run("show", str(deep))
+    assert result.returncode == 0, result.stderr
+    assert f"{deep}:1:1" in result.stdout and "\u2026" not in result.stdout
+
+
+def test_show_says_what_the_file_and_each_container_are_for(tmp_path: Path) -> None:
+    script = tmp_path / "test" / "run.sh"
+    script.parent.mkdir()
+    script.write_text('cid="$(docker run -d postgres:16)"\ntrap "docker rm -vf $cid" EXIT\n')
+    [first, _rm] = json.loads(run("show", "--format", "json", str(script)).stdout)
+    assert first["purpose"]["verdict"] == "ci-test"
+    assert first["spec"]["lifecycle"] == {"verdict": "temporary",
+                                          "why": "the same file stops or removes it again"}

@@ -46,7 +46,7 @@ def test_per_rule_settings() -> None:
         ({"rules": {"DA101": {"enabeld": True}}}, "x.yaml: rules.DA101: unknown key 'enabeld'"),
         ({"rules": {"DA101": {"enabled": "yes"}}}, "rules.DA101.enabled: expected true or false"),
         ({"rules": {"DA101": {"severity": "fatal"}}}, "rules.DA101.severity: unknown severity 'fatal'"),
-        ({"profile": "paranoid"}, "profile must be one of default, strict"),
+        ({"profile": "paranoid"}, "profile must be one of default, cis, strict"),
         ({"fail-on": "sometimes"}, "fail-on must be one of"),
         ({"exclude": [1, 2]}, "exclude must be a list of path patterns"),
         ([1, 2], "the configuration must be a mapping"),
@@ -102,3 +102,19 @@ def test_severity_override_changes_findings() -> None:
     lowered = [f for f in check_text(text, config={"rules": {"DA501": {"severity": "info"}}}) if f.rule_id == "DA501"]
     assert default[0].severity is Severity.ERROR
     assert lowered[0].severity is Severity.INFO
+
+
+def test_purpose_stated_for_a_glob_decides_what_is_said() -> None:
+    from dockaudit.api import check_text
+
+    text = "docker run --rm -it myorg/shell:1 sh\n"
+    assert [f.rule_id for f in check_text(text, "tools/x.sh")] == ["DA007"]
+    config = {"purpose": {"tools/*": "dev"}}  # a developer's own helpers: run from a terminal
+    assert [f.rule_id for f in check_text(text, "tools/x.sh", config=config)] == []
+    assert [f.rule_id for f in check_text(text, "bin/x.sh", config=config)] == ["DA007"]
+
+
+def test_purpose_must_be_known() -> None:
+    rules = default_rules().rules
+    with pytest.raises(ConfigError, match="purpose.scripts/\\*: must be one of deploy, ci-test"):
+        parse_config({"purpose": {"scripts/*": "production"}}, rules, "x.yaml")

@@ -180,7 +180,7 @@ def test_unknown_values_stay_unknown() -> None:
     assert s.env[1].key is UNKNOWN
     data, conf, whole = s.mounts
     assert (data.type, data.source, data.target) == ("volume", UNKNOWN, "/var/lib/mysql")
-    assert (conf.type, conf.source, conf.target) == ("bind", UNKNOWN, "/conf")
+    assert (conf.type, conf.source, conf.target) == ("bind", "~/conf", "/conf")  # under the home
     assert whole.type is UNKNOWN and whole.target is UNKNOWN
     assert not s.incomplete
 

@@ -16,6 +16,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
 RULES = default_rules().rules
 
 
+def _profile_of(rule) -> str:
+    """The smallest profile that enables *rule*: its cases run under it."""
+    return "strict" if rule.enabled_by_default is False else rule.profile
+
+
 def _load_cases():
     params = []
     for path in sorted(FIXTURES.glob("DA*.yaml")):
@@ -32,13 +37,10 @@ def _run_case(rule_id: str, case: dict) -> list[tuple[int, int]]:
     else:
         text, default_path = case["script"], "case.sh"
     config = case.get("config")
-    if RULES[rule_id].enabled_by_default is False:
+    profile = _profile_of(RULES[rule_id])
+    if profile != "default":
         config = dict(config or {})
-        rules = dict(config.get("rules") or {})
-        rules.setdefault(rule_id, {})
-        if isinstance(rules[rule_id], dict):
-            rules[rule_id] = {"enabled": True, **rules[rule_id]}
-        config["rules"] = rules
+        config.setdefault("profile", profile)
     today = case.get("today")
     if isinstance(today, str):
         today = dt.date.fromisoformat(today)
@@ -99,8 +101,25 @@ def _static_rules_with_examples():
 def test_rule_fires_on_its_own_anti_pattern_only(rule_id: str) -> None:
     rule = RULES[rule_id]
     bad, good = rule.examples()
-    config = {"rules": {rule_id: {"enabled": True, **rule.example_options}}}
+    config = {"profile": _profile_of(rule), "rules": {rule_id: {"enabled": True, **rule.example_options}}}
     fired = [f for f in check_text(bad, "example.sh", config=config) if f.rule_id == rule_id]
     assert fired, f"{rule_id} does not fire on its Anti-pattern example:\n{bad}"
     quiet = [f for f in check_text(good, "example.sh", config=config) if f.rule_id == rule_id]
     assert not quiet, f"{rule_id} fires on its Best practice example: {[f.message for f in quiet]}"
+
+
+def test_cis_never_reports_less_than_the_default_profile() -> None:
+    """The peer comparisons run under cis: it must keep everything the default profile says."""
+    for param in _load_cases():
+        _rule_id, case = param.values
+        if "config" in case:
+            continue
+        text, path = (case["markdown"], "case.md") if "markdown" in case else (case["script"], "case.sh")
+        path = case.get("path", path)
+
+        def keys(config, text=text, path=path):
+            return {(f.rule_id, f.location.line, f.location.column)
+                    for f in check_text(text, path, config=config) if f.location and f.rule_id != "DA008"}
+
+        default, cis = keys(None), keys({"profile": "cis"})
+        assert default <= cis, (text, sorted(default - cis))

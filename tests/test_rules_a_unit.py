@@ -58,8 +58,8 @@ def live(**kw) -> ContainerSpec:
     return spec(origin=Origin(Source.LIVE), subcommand="create", **kw)
 
 
-def run(rule: type[Rule], target, options=None, host: HostInfo | None = None):
-    ctx = RuleContext(options=options or {}, today=dt.date(2025, 1, 1), host=host)
+def run(rule: type[Rule], target, options=None, host: HostInfo | None = None, broad: bool = False):
+    ctx = RuleContext(options=options or {}, today=dt.date(2025, 1, 1), host=host, broad=broad)
     instance = rule()
     if isinstance(target, ContainerSpec):
         return list(instance.check_container(target, ctx))
@@ -125,11 +125,17 @@ def test_usage_problems_are_reemitted_under_their_own_id():
     assert run(command.InvalidValue, cmd) == []
 
 
-def test_tty_only_in_shell_files():
-    problem = UsageProblem("DA007", "-t", loc(12))
-    assert fires(command.TtyInScript, _command([problem]))
-    assert not fires(command.TtyInScript, _command([problem], context="markdown"))
-    assert not fires(command.TtyInScript, _command([problem], context="substitution", path="README.md"))
+def test_tty_needs_interactive_and_a_script():
+    from dockaudit.api import check_text
+
+    def ids(text: str, path: str = "s.sh") -> list[str]:
+        return [f.rule_id for f in check_text(text, path)]
+
+    assert ids("docker run --rm -it alpine:3.19 sh").count("DA007") == 1
+    assert "DA007" not in ids("docker run --rm -t alpine:3.19 sh")  # no -i: no terminal check
+    assert "DA007" not in ids("docker run -dit alpine:3.19 sh")
+    assert "DA007" not in ids("```sh\ndocker run --rm -it alpine:3.19 sh\n```\n", "README.md")
+    assert "DA007" not in ids("docker run --rm -it alpine:3.19 sh", "home/.bashrc")
 
 
 def test_engine_rules_have_no_checks():
@@ -299,8 +305,11 @@ def test_sensitive_path_components(source, sensitive):
 
 
 def test_sensitive_path_read_only_is_warning():
-    (v,) = run(storage.SensitiveHostPath, spec(mounts=(bind("/etc/nginx", "/x", ro=True),)))
+    assert not fires(storage.SensitiveHostPath, spec(mounts=(bind("/etc/nginx", "/x", ro=True),)))
+    (v,) = run(storage.SensitiveHostPath, spec(mounts=(bind("/etc/nginx", "/x", ro=True),)), broad=True)
     assert v.severity is Severity.WARNING
+    (ssh,) = run(storage.SensitiveHostPath, spec(mounts=(bind("~/.ssh", "/root/.ssh", ro=True),)))
+    assert ssh.severity is Severity.WARNING  # a credential store: reported read-only too
     (w,) = run(storage.SensitiveHostPath, spec(mounts=(bind("/etc", "/x"),)))
     assert w.severity is None and w.loc == loc(11)
     localtime = bind("/etc/localtime", "/etc/localtime", ro=True)
@@ -574,7 +583,7 @@ def test_live_command_is_read_like_a_script():
 # --- the rules on containers recorded from a real engine ---------------------------
 
 RECORDED = [
-    ("binds", "DA205", True), ("binds", "DA206", True), ("binds", "DA207", True),
+    ("binds", "DA205", True), ("binds", "DA206", False), ("binds", "DA207", True),
     ("baseline", "DA205", False), ("baseline", "DA206", False),
     ("exited-shell", "DA303", True), ("running", "DA303", False),
     ("running", "DA301", True), ("baseline", "DA301", False),
@@ -607,3 +616,25 @@ def test_recorded_containers(name, rule_id, expected):
     (doc,) = load_inspect_documents(path.read_text(), str(path))
     rule = next(r for r in ALL if r.id == rule_id)
     assert fires(rule, spec_from_inspect(doc)) is expected
+
+
+def test_recorded_read_only_etc_is_reported_under_cis():
+    from pathlib import Path
+
+    from dockaudit.sources.inspect import load_inspect_documents, spec_from_inspect
+
+    path = Path(__file__).parent.parent / "fixtures" / "inspect" / "binds.json"
+    (doc,) = load_inspect_documents(path.read_text(), str(path))
+    (finding,) = run(storage.SensitiveHostPath, spec_from_inspect(doc), broad=True)
+    assert finding.severity is Severity.WARNING and "/etc" in finding.message
+
+
+def test_stays_silent_follows_the_declarations():
+    from dockaudit.api import default_rules
+
+    by_id = default_rules().rules
+    assert any("`cis` profile" in line for line in by_id["DA406"].stays_silent())
+    assert any("developer's own shell set-up" in line for line in by_id["DA007"].stays_silent())
+    assert any("restart policy" in line for line in by_id["DA101"].stays_silent())
+    assert any("Markdown" in line and "not kept running" in line for line in by_id["DA501"].stays_silent())
+    assert not any("profile (or" in line for line in by_id["DA401"].stays_silent())

@@ -63,10 +63,11 @@ def live(**kw) -> ContainerSpec:
     return spec(origin=Origin(Source.LIVE), subcommand="create", **kw)
 
 
-def ctx(rule: type[Rule], host: HostInfo | None = None, today: dt.date = TODAY, **options) -> RuleContext:
+def ctx(rule: type[Rule], host: HostInfo | None = None, today: dt.date = TODAY, broad: bool = False,
+        **options) -> RuleContext:
     merged = {name: opt.default for name, opt in rule.options.items()}
     merged.update({k.replace("_", "-"): v for k, v in options.items()})
-    return RuleContext(options=merged, today=today, host=host)
+    return RuleContext(options=merged, today=today, host=host, broad=broad)
 
 
 def fire(rule: type[Rule], target, **kw) -> list:
@@ -230,9 +231,23 @@ def test_privileged() -> None:
 def test_dangerous_capability_normalises_names() -> None:
     hits = fire(privileges.DangerousCapability, spec(cap_add=("CAP_SYS_ADMIN", "CAP_CHOWN", "ALL", UNKNOWN)))
     assert [v.message.split(" grants")[0] for v in hits] == ["--cap-add SYS_ADMIN", "--cap-add ALL"]
-    configured = fire(privileges.DangerousCapability, spec(cap_add=("CAP_NET_ADMIN",)), capabilities=["sys_admin"])
+    host_net = {"cap_add": ("CAP_NET_ADMIN",), "network_mode": "host"}
+    configured = fire(privileges.DangerousCapability, spec(**host_net), capabilities=["sys_admin"])
     assert configured == []
-    assert fire(privileges.DangerousCapability, spec(cap_add=("CAP_NET_ADMIN",)), capabilities=["net_admin"])
+    assert fire(privileges.DangerousCapability, spec(**host_net), capabilities=["net_admin"])
+
+
+def test_network_capability_in_the_containers_own_namespace() -> None:
+    own = spec(cap_add=("CAP_NET_ADMIN", "NET_RAW"))
+    assert fire(privileges.DangerousCapability, own) == []
+    assert fire(privileges.DangerousCapability, own, broad=True)
+    assert fire(privileges.DangerousCapability, spec(cap_add=("CAP_NET_ADMIN",), network_mode="host"))
+
+
+def test_privileged_covers_capabilities() -> None:
+    both = spec(cap_add=("SYS_ADMIN",), privileged=True)
+    assert fire(privileges.DangerousCapability, both) == []
+    assert fire(privileges.Privileged, both)
 
 
 def test_capabilities_not_dropped() -> None:
@@ -290,8 +305,10 @@ def test_host_device_severity() -> None:
     )
     hits = fire(privileges.HostDevice, spec(devices=devices))
     assert [(v.loc.column, v.severity) for v in hits] == [
-        (1, Severity.ERROR), (2, Severity.ERROR), (3, Severity.ERROR), (4, None), (5, Severity.ERROR)
-    ]
+        (1, Severity.ERROR), (2, Severity.ERROR), (3, Severity.ERROR), (5, Severity.ERROR)
+    ]  # /dev/fuse, like a sound card or a GPU, is what the program needs: cis only
+    hits = fire(privileges.HostDevice, spec(devices=devices), broad=True)
+    assert [(v.loc.column, v.severity) for v in hits][3] == (4, None)
     rules = ("a *:* rwm", "c *:* rwm", "b 8:* rw", "c 10:200 rwm", "c 188:* rwm")
     hits = fire(privileges.HostDevice, spec(device_cgroup_rules=rules))
     assert [v.severity for v in hits] == [Severity.ERROR, Severity.WARNING, Severity.ERROR]

@@ -189,6 +189,20 @@ def test_eval_and_su():
     ]
 
 
+def test_eval_of_an_unknown_command_is_not_a_docker_command():
+    text = 'CMD="docker run -d nginx:1.25"\neval $CMD\neval "$DOCKER_CMD"\n'
+    assert [(i.loc.line, values(i)) for i in found(text)] == [(2, ["run", "-d", "nginx:1.25"])]
+
+
+def test_trap_action_is_code():
+    text = 'trap "docker rm -vf $cid > /dev/null" EXIT\ntrap - EXIT\ntrap \'docker stop web\' INT TERM\n'
+    invs = found(text)
+    assert [(i.context, i.loc.line, i.loc.column, i.words[0].value) for i in invs] == [
+        ("trap", 1, 7, "rm"),
+        ("trap", 3, 7, "stop"),
+    ]
+
+
 def test_command_word_resolving_to_docker():
     text = 'DOCKER=docker\nD2="sudo docker -H tcp://h"\n$DOCKER run a\n$D2 run b\n'
     first, second = found(text)

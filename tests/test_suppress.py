@@ -11,16 +11,16 @@ def _rules(findings, *, suppressed=False):
 
 def test_comment_before_covers_the_whole_command_with_continuations() -> None:
     text = (
-        "# dockaudit ignore=DA501,DA502 -- the agent needs it\n"
+        "# dockaudit ignore=DA501,DA504 -- the agent needs it\n"
         "docker run -d \\\n"
-        "  --cap-add SYS_ADMIN \\\n"
+        "  --pid host \\\n"
         "  --privileged alpine:3.19 sleep 1\n"
     )
     findings = check_text(text)
     suppressed = [f for f in findings if f.suppressed is not None]
-    assert {f.rule_id for f in suppressed} == {"DA501", "DA502"}
+    assert {f.rule_id for f in suppressed} == {"DA501", "DA504"}
     assert all(f.suppressed == "the agent needs it" for f in suppressed)
-    assert not any(f.rule_id in ("DA501", "DA502", "DA008") and f.suppressed is None for f in findings)
+    assert not any(f.rule_id in ("DA501", "DA504", "DA008") and f.suppressed is None for f in findings)
 
 
 def test_comment_at_the_end_of_the_last_line() -> None:
@@ -71,6 +71,7 @@ def test_no_inline_ignores_turns_them_off() -> None:
 
 
 def test_markdown_html_comment() -> None:
-    text = "<!-- dockaudit ignore=DA501 -->\n```sh\ndocker run --rm --privileged alpine:3.19 true\n```\n"
+    text = ("<!-- dockaudit ignore=DA501 -->\n```sh\n"
+            "docker run -d --restart always --privileged alpine:3.19 sleep 1d\n```\n")
     findings = check_text(text, "doc.md")
     assert [f.suppressed is not None for f in findings if f.rule_id == "DA501"] == [True]

@@ -2,8 +2,8 @@
 
 `extract_shell` returns every invocation of the container CLI in a script —
 behind ``sudo``, ``env``, ``exec``, ``time``, ``nohup`` …, inside ``$(…)`` and
-backticks, in strings run by ``bash -c``, ``sh -c``, ``su -c``, ``eval`` and
-``ssh host '…'``, in heredocs fed to a shell or ssh, and through variables
+backticks, in strings run by ``bash -c``, ``sh -c``, ``su -c``, ``eval``,
+``trap`` and ``ssh host '…'``, in heredocs fed to a shell or ssh, and through variables
 (``$DOCKER run``) — as `Invocation`s whose words keep the file's line and
 column. Docker options are not interpreted here: the grammar does that.
 
@@ -65,6 +65,8 @@ _ANGLE = r"(?<![<0-9&])<[A-Za-z_][\w.:/@+=,-]*(?: [\w.:/@+=,-]+)*>"
 _MASKED = re.compile(_ANGLE + r"|\{\{[^'\"\n]*?\}\}")
 _PLACEHOLDER = re.compile(
     _ANGLE + r"|%%[A-Za-z_][A-Za-z0-9_]*%%|\{\{.*?\}\}|\[[A-Z][A-Z0-9_ .:-]*\]"
+    # an elision ("...", "[...]") and usage syntax ("IMAGE[:TAG][@DIGEST]")
+    r"|^(?:\.{3,}|\u2026)$|\[\s*(?:\.{3,}|\u2026)\s*\]|^[A-Z][A-Z0-9_]*\[[:@]"
 )
 _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"")
 _LITERAL_WORD = re.compile(r"[A-Za-z0-9_./:+@%,=-]+")
@@ -343,8 +345,8 @@ class ScriptReader:
         s = view.text
         raw = s[start:end]
         if _LITERAL_WORD.fullmatch(raw):
-            if "%%" in raw:
-                return [(UNKNOWN, False)]
+            if "%%" in raw or raw.strip(".") == "":
+                return [(UNKNOWN, False)]  # %%IMAGE%%, or "..." standing for the rest
             return [(raw, False)]
         if _PLACEHOLDER.search(_QUOTED.sub("", raw)):
             return [(UNKNOWN, False)]
@@ -553,6 +555,11 @@ class ScriptReader:
                 self.ssh_string(view, command, words, k, nesting)
             elif name == "eval":
                 self.code_words(view, command.words[item.index + 1 :], "sh-c", nesting)
+            elif name == "trap":
+                # trap ACTION SIGNAL…: the action is code the shell runs later (cleanup on EXIT)
+                action = command.words[item.index + 1 : item.index + 2]
+                if action and not view.text[action[0].start : action[0].end].startswith("-"):
+                    self.code_words(view, action, "trap", nesting)
             elif name == "su":
                 self.su_string(view, words, k, nesting)
             return
@@ -700,6 +707,8 @@ class ScriptReader:
 
     def emit(self, view: View, words: _LazyWords, k: int, tool: str, context: str) -> None:
         words.expand_all()
+        if k + 1 >= len(words.items) and words.items[k].value is UNKNOWN:
+            return  # `eval "$DOCKER_CMD"`: a variable named like the tool, and nothing to read
         program = self.word(view, words.items[k])
         rest = tuple(self.word(view, item) for item in words.items[k + 1 :])
         last = rest[-1].loc if rest else program.loc
