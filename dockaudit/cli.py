@@ -76,8 +76,13 @@ def _walk_error(inputs: Inputs, given: str):
     return report
 
 
+_YAML_SUFFIXES = (".yml", ".yaml")
+
+
 def _overridden(path: Path) -> Path | None:
     """The Compose file that *path* overrides, when it is an override file beside it."""
+    if not path.name.lower().endswith(_YAML_SUFFIXES):
+        return None
     from dockaudit.sources.compose_names import OVERRIDE_OF
 
     for base in OVERRIDE_OF.get(path.name.lower(), ()):
@@ -89,11 +94,13 @@ def _overridden(path: Path) -> Path | None:
 def _is_compose_file(path: Path, also_compose=None) -> bool:
     """A Compose file by name, or by a ``compose:`` glob of the configuration; an override file
     beside the file it overrides is read with that file, not on its own."""
+    if also_compose is not None and also_compose(str(path)):
+        return _overridden(path) is None
+    if not path.name.lower().endswith(_YAML_SUFFIXES):
+        return False
     from dockaudit.sources.compose_names import is_compose_name
 
-    if _overridden(path) is not None:
-        return False
-    return is_compose_name(path.name) or (also_compose is not None and also_compose(str(path)))
+    return is_compose_name(path.name) and _overridden(path) is None
 
 
 def collect(paths: Sequence[str], also_compose=None) -> Inputs:
@@ -125,7 +132,7 @@ def collect(paths: Sequence[str], also_compose=None) -> Inputs:
         elif path.is_symlink() and not path.exists():
             inputs.notes.append((given, "cannot read: a broken or looping symbolic link", "error"))
         elif path.exists():
-            base = _overridden(path) if path.suffix.lower() in (".yml", ".yaml") else None
+            base = _overridden(path)
             add(str(base) if base is not None else given)  # an override is read with its file
         else:
             inputs.notes.append((given, "no such file or directory", "error"))
@@ -374,13 +381,15 @@ def _config_compose(finder):
 
 def _reads_as_compose(path: str, shown: str, args: argparse.Namespace, config=None) -> bool:
     """Whether to read *path* as a Compose file: --kind, --compose, its name, or a config glob."""
-    from dockaudit.sources.compose_names import is_compose_name
-
     if args.kind is not None:
         return args.kind == "compose"
-    if path in getattr(args, "compose", ()):
+    if path in getattr(args, "compose", ()) or (config is not None and config.reads_as_compose(path)):
         return True
-    return is_compose_name(Path(shown).name) or (config is not None and config.reads_as_compose(path))
+    if not shown.lower().endswith(_YAML_SUFFIXES):
+        return False  # a script or Markdown file: nothing of Compose is imported
+    from dockaudit.sources.compose_names import is_compose_name
+
+    return is_compose_name(Path(shown).name)
 
 
 def _today() -> dt.date | None:

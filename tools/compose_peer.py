@@ -84,12 +84,19 @@ PEER_WRONG = {
 }
 
 
-def why_missed(rule: str, line: str, spec, message: str) -> str:
+OFF_BY_DEFAULT = {"CL-0006": "DA503", "CL-0007": "DA208", "CL-0019": "DA702"}
+
+
+def why_missed(rule: str, line: str, spec, message: str, profile: str = "strict") -> str:
     """Why dockaudit has no counterpart for a compose-lint finding, when it is by design."""
     if spec is not None and not spec.is_service:
-        return "a one-shot service (another waits for it to complete): the service rules do not apply"
+        return "a one-shot service (its command ends, or another service waits for it to complete)"
     if rule == "CL-0006" and spec is not None and spec.privileged:
         return "privileged: DA501 reports it; dropping capabilities means nothing there"
+    if rule in OFF_BY_DEFAULT and profile != "strict":
+        return f"{OFF_BY_DEFAULT[rule]} is off by default; the strict profile turns it on"
+    if rule in ("CL-0004", "CL-0019") and spec is not None and spec.image_origin == "built":
+        return "the project builds this image (build: with image: naming it): nothing is pulled"
     if "$" in line:
         return "a value from a variable with no value and no default: unknown, never a violation"
     if rule == "CL-0005" and spec is not None and not known(spec.network_mode):
@@ -168,9 +175,9 @@ def peer_findings(tool: str, paths: list[Path], batch: int = 40) -> dict[str, li
     return out
 
 
-def compare(corpus: Path, rows: list[dict], tool: str, scratch: Path) -> Tally:
+def compare(corpus: Path, rows: list[dict], tool: str, scratch: Path, profile: str = "strict") -> Tally:
     tally = Tally()
-    engine = Engine(default_rules().rules, Config(profile="strict"))
+    engine = Engine(default_rules().rules, Config(profile=profile))
     paths = []
     for index, row in enumerate(rows):
         target = scratch / str(index) / PurePosixPath(row["path"]).name
@@ -206,7 +213,7 @@ def compare(corpus: Path, rows: list[dict], tool: str, scratch: Path) -> Tally:
                 tally.by_rule[rule] += 1
                 explained[service] |= wanted & got
             else:
-                why = why_missed(rule, line, specs.get(service), message)
+                why = why_missed(rule, line, specs.get(service), message, profile)
                 tally.missed.append((name, service, rule, why or f"{message[:90]} | {line.strip()[:80]}"))
         for service, rules in ours.items():
             for rule in rules - explained[service]:
@@ -218,6 +225,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", default=os.environ.get("DOCKAUDIT_CORPUS"))
     parser.add_argument("--compose-lint", default=None)
+    parser.add_argument("--profile", default="strict", help="dockaudit's profile (default: strict)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     if not args.corpus or not (Path(args.corpus) / "compose").is_dir():
@@ -227,7 +235,7 @@ def main(argv: list[str]) -> int:
     with (REPO.parent / "shared" / "corpus" / "compose.tsv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     with tempfile.TemporaryDirectory() as scratch:
-        tally = compare(Path(args.corpus), rows, tool, Path(scratch))
+        tally = compare(Path(args.corpus), rows, tool, Path(scratch), args.profile)
     mapped = tally.matched + len(tally.missed)
     print(f"files {tally.files}, services {tally.services}")
     print(f"compose-lint findings with a dockaudit counterpart: {mapped}; "

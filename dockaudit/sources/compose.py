@@ -18,7 +18,7 @@ Where Compose differs from ``docker run``, it is decided here, not in the rules:
 - references (``links``, ``depends_on``, ``volumes_from``, ``service:`` modes)
   name services; one that names no service of the project is refused by
   Compose, and reported as DA003 with the closest service name;
-- which services are long-running: `runs_until_stopped`.
+- what each service is for (service, background, one-shot): `service_lifecycle`.
 
 The project is the Compose file with ``docker-compose.override.yml`` (or
 ``compose.override.yaml``) beside it merged in as Compose merges it, and the
@@ -67,8 +67,8 @@ OVERRIDES = {
     for bases in OVERRIDE_OF.values() for base in bases
 }
 # Problems the grammar reports that do not apply to a service: its command is its own key, so
-# words there are never misplaced docker options (DA004), and tty: true is not a script's -t (DA007).
-NOT_FOR_COMPOSE = frozenset({"DA004", "DA007"})
+# words there are never misplaced docker options (DA004).
+NOT_FOR_COMPOSE = frozenset({"DA004"})
 MAX_EXTENDS = 10
 # The keys of a service in the Compose specification, and the older spellings Compose still reads.
 SERVICE_KEYS = frozenset("""
@@ -145,9 +145,9 @@ def _read_compose(text: str, path: str, base_dir: Path | None) -> ComposeRead:
     files = {path: tuple(text.splitlines())}
     documents = [(path, load_yaml(text, path))]
     for override in OVERRIDES.get(Path(path).name, ()):
-        candidate = Path(path).parent / override
+        candidate = directory / override
         if candidate.is_file():
-            shown = str(candidate)
+            shown = str(Path(path).parent / override)
             override_text = _read_text(candidate)
             if override_text is None:
                 notes.append(f"{shown}: cannot read the override file")
@@ -178,12 +178,31 @@ def _read_compose(text: str, path: str, base_dir: Path | None) -> ComposeRead:
     project.top = top
     project.services = {name: _extended(name, node, services, project, path, 0)
                         for name, node in services.items()}
-    commands = tuple(project.command(name) for name in project.services)
+    commands = _with_image_origins(project, [project.command(name) for name in project.services])
     lines = files[path]
     suppressions, stray = compose_suppressions(path, files, project.services)
-    script = Script(path=path, kind="compose", commands=commands, suppressions=suppressions,
-                    lines=lines, stray_directives=stray)
+    from dockaudit.intent import guess_purpose
+
+    purpose = guess_purpose(path, "compose", lines, commands)
+    script = Script(path=path, kind="compose", commands=tuple(commands), suppressions=suppressions,
+                    lines=lines, stray_directives=stray, purpose=purpose.name, purpose_why=purpose.why)
     return ComposeRead(script, files, notes, list(project.services))
+
+
+def _with_image_origins(project: Project, commands: list[ScriptCommand]) -> list[ScriptCommand]:
+    """Where each service's image comes from: ``built`` when the project builds it (``build:``,
+    with ``image:`` naming the result), else as dockaudit.intent says of a script's image word."""
+    from dockaudit.intent import image_key, image_origin
+
+    built = frozenset(
+        image_key(entry.spec.image.raw) for name, entry in zip(project.services, commands, strict=True)
+        if project.services[name].get("build") is not None and entry.spec is not None
+        and entry.spec.image is not None and known(entry.spec.image))
+    out = []
+    for name, entry in zip(project.services, commands, strict=True):
+        origin = "built" if project.services[name].get("build") is not None else image_origin(entry, built)
+        out.append(ScriptCommand(entry.command, replace(entry.spec, image_origin=origin)) if entry.spec else entry)
+    return out
 
 
 def _yaml_type(value: Any) -> str:
@@ -348,23 +367,33 @@ def _closest(name: str, candidates: list[str]) -> str | None:
 # --- one service as a command ----------------------------------------------------------------
 
 
-def runs_until_stopped(name: str, services: Mapping[str, YNode]) -> bool:
-    """Whether service *name* is long-running, what ``docker run -d`` says for a script.
+def service_lifecycle(name: str, services: Mapping[str, YNode], spec: ContainerSpec) -> tuple[str, str]:
+    """What service *name* is for, as dockaudit.intent says it of a script's containers.
 
-    Compose has no ``-d``: ``up`` starts every service and keeps it running, so
-    a service is long-running unless it is clearly a one-shot: another service
-    waits for it to finish (``depends_on: {NAME: {condition:
-    service_completed_successfully}}``).
+    Compose has no ``-d`` and no foreground run: ``up`` starts every service
+    and keeps it running, so a service is long-running unless it is clearly a
+    one-shot: another service waits for it to finish (``depends_on: {NAME:
+    {condition: service_completed_successfully}}``), or its command does one
+    thing and exits. A long-running service with a restart policy is a
+    *service*; without one it is *background*, like ``docker run -d``.
     """
-    for other in services.values():
+    from dockaudit.intent import BACKGROUND, ONE_SHOT, SERVICE
+    from dockaudit.intent import _one_shot as one_shot_command  # the scripts' test, shared
+
+    for other_name, other in services.items():
         depends = other.get("depends_on")
         if depends is None or not isinstance(depends.value, dict):
             continue
         entry = depends.value.get(name)
         condition = entry.get("condition") if entry is not None else None
         if condition is not None and condition.value == "service_completed_successfully":
-            return False
-    return True
+            return ONE_SHOT, f"service {other_name} waits for it to complete"
+    why = one_shot_command(spec)
+    if why is not None:
+        return ONE_SHOT, why
+    if spec.declared_service:
+        return SERVICE, "a Compose service with a restart policy"
+    return BACKGROUND, "a Compose service: up keeps it running until it is stopped"
 
 
 def _quote(text: str) -> str:
@@ -507,9 +536,6 @@ class _ServiceReader:
             return
         for name, item in node.value.items():
             loc = _span(item.where, item.loc)
-            if item.value is None and key == "environment":
-                self.option(flag, name, loc)  # taken from the environment Compose runs in
-                continue
             value = self.value(item)
             self.option(flag, Interpolated(f"{name}{sep}{value.text}", value.expansions), loc)
 
@@ -524,7 +550,7 @@ class _ServiceReader:
         self.security()
         self.lifecycle()
         operands = self.operands()
-        # "run", not "create": whether the container is long-running is runs_until_stopped's call
+        # "run", not "create": whether the container is long-running is service_lifecycle's call
         all_words = [Word("run", "run", self.key_loc), *self.words, *operands]
         # the service's key: where a finding about something missing points
         invocation = Invocation(PROGRAM, Word(PROGRAM, PROGRAM, self.key_loc), tuple(all_words), self.key_loc)
@@ -581,6 +607,38 @@ class _ServiceReader:
                 "DA002", f'unknown key "{key}" in service {self.service}: Compose refuses the file{hint}',
                 node.where, f'use "{guess}"' if guess else "remove the key"))
 
+    def environment(self) -> None:
+        """``environment`` as ``--env`` words.
+
+        A value that holds a variable dockaudit cannot see comes, like ``KEY``
+        alone, from the environment of whoever runs Compose, and Compose hands
+        it to the engine itself, on no command line: it is written ``--env
+        KEY``, the form that says so.
+        """
+        node = self.node.get("environment")
+        if node is None or node.value is None:
+            return
+        entries: list[tuple[str, YNode | None, Location]] = []
+        if isinstance(node.value, dict):
+            entries = [(name, item, _span(item.where, item.loc)) for name, item in node.value.items()]
+        elif isinstance(node.value, list):
+            for item in node.value:
+                if item.value is None or isinstance(item.value, (list, dict)):
+                    continue
+                value = self.value(item)
+                key, sep, rest = value.text.partition("=")
+                if SENTINEL in key:
+                    self.option("--env", value, item.loc)
+                    continue
+                known_rest = sep and SENTINEL not in rest
+                entries.append((key, YNode(rest, item.loc) if known_rest else None, item.loc))
+        for key, item, loc in entries:
+            if item is None or item.value is None:
+                self.option("--env", key, loc)
+                continue
+            value = self.value(item) if item.key_loc is not None else Interpolated(str(item.value))
+            self.option("--env", key if not value.known else f"{key}={value.text}", loc)
+
     def identity(self) -> None:
         name = self.node.get("container_name")
         if name is not None and name.value is not None:
@@ -588,11 +646,10 @@ class _ServiceReader:
         for key, flag in (("user", "--user"), ("working_dir", "--workdir"), ("hostname", "--hostname"),
                           ("mac_address", "--mac-address"), ("stop_signal", "--stop-signal")):
             self.scalar(key, flag)
-        self.pairs("environment", "--env")
+        self.environment()
         self.each("env_file", "--env-file")
         self.pairs("labels", "--label")
-        for key, flag in (("stdin_open", "--interactive"), ("tty", "--tty"), ("privileged", "--privileged"),
-                          ("read_only", "--read-only"), ("init", "--init"),
+        for key, flag in (("privileged", "--privileged"), ("read_only", "--read-only"), ("init", "--init"),
                           ("oom_kill_disable", "--oom-kill-disable")):
             self.boolean(key, flag)
 
@@ -953,7 +1010,17 @@ class _ServiceReader:
         health = self.healthcheck()
         if health is not None:
             changes["healthcheck"], locations["healthcheck"] = health
-        changes["detach"] = runs_until_stopped(self.service, self.project.services)
+        # stdin_open and tty give the container a terminal, but up attaches none: they are not
+        # the -it of a script, which needs one where it runs
+        for key, field_name in (("stdin_open", "interactive"), ("tty", "tty")):
+            node = self.node.get(key)
+            if node is not None and node.value is not None:
+                value = self.value(node)
+                changes[field_name] = value.known and value.text.lower() in ("true", "yes", "on", "1")
+                locations[field_name] = _span(node.where, node.loc)
+        lifecycle, why = service_lifecycle(self.service, self.project.services, spec)
+        changes["lifecycle"], changes["lifecycle_why"] = lifecycle, why
+        changes["detach"] = lifecycle != "one-shot"
         # In a Compose file no value can expand into other settings (an unknown bool is only
         # that setting unknown); only a mapping key that is unknown may be any setting.
         changes["incomplete"] = any(not known(key) for mapping in (
