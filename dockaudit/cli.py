@@ -483,7 +483,7 @@ def _compose_entries(text: str, shown: str) -> list[dict]:
         command = entry.command
         entries.append({
             "location": f"{command.loc.path}:{command.loc.line}:{command.loc.column}",
-            "command": "compose service",
+            "command": f"compose service {service}",
             "service": service,
             "problems": [
                 {"rule": p.rule_id, "message": p.message, "line": p.loc.line, "column": p.loc.column}
