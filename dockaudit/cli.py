@@ -40,6 +40,8 @@ class UsageError(Exception):
 
 @dataclass
 class Inputs:
+    """The files to read, in order, and what was wrong with the paths given."""
+
     files: list[str] = field(default_factory=list)
     notes: list[tuple[str, str, str]] = field(default_factory=list)  # (path, message, level)
 
@@ -141,6 +143,8 @@ def collect(paths: Sequence[str], also_compose=None) -> Inputs:
 
 @dataclass
 class SourceText:
+    """A file's text, or why it could not be read."""
+
     path: str
     text: str | None
     error: str | None = None

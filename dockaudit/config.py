@@ -32,6 +32,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class RuleSettings:
+    """What a configuration says of one rule: on or off, its severity, its options."""
+
     enabled: bool | None = None
     severity: Severity | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
@@ -94,9 +96,8 @@ class Config:
         return any(self._matches(path, pattern) for pattern in self.compose)
 
     def _matches(self, path: str, pattern: str) -> bool:
+        # as_posix() drops a leading "./" and keeps the dot of ".github" (lstrip("./") would not)
         norm = Path(path).as_posix() if path not in (".", "") else path
-        while norm.startswith("./"):  # not lstrip("./"): ".github/x" keeps its dot
-            norm = norm[2:]
         parts = Path(norm).parts
         base = Path(self.path).parent if self.path else None
         rel = norm

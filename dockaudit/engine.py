@@ -18,6 +18,7 @@ from dockaudit.model import (
     ContainerSpec,
     DockerCommand,
     Finding,
+    HostInfo,
     Location,
     Script,
     Severity,
@@ -25,7 +26,7 @@ from dockaudit.model import (
     Suppression,
     known,
 )
-from dockaudit.rulebase import HostInfo, Rule, RuleContext, Violation
+from dockaudit.rulebase import Rule, RuleContext, Violation
 
 PARSE_FAILURE = "DA001"
 UNUSED_SUPPRESSION = "DA008"
@@ -34,6 +35,8 @@ IGNORE_LABEL = "dockaudit.ignore"
 
 @dataclass
 class EngineResult:
+    """The findings of one check, and the rules that failed while making them."""
+
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # internal errors (a rule crashed)
 

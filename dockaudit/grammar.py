@@ -4,7 +4,7 @@
 clusters, ``-m512m``, ``--opt=value``, bools that never take the next word,
 options stop at the image for run/create, ``--`` ends options, last wins for
 scalars) with the option table in ``data/options.json`` (generated from the
-CLI's reference by ``tools/gen_options.py``). Everything the CLI or the engine
+CLI's options in ``data/options.yaml`` by ``tools/generate.py``). Everything the CLI or the engine
 would reject becomes a `UsageProblem`:
 
 - DA002 an unknown option (with the closest real one), a global option after

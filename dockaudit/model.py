@@ -12,40 +12,10 @@ cannot see; `known()` is the test to use.
 
 from __future__ import annotations
 
-import builtins
-import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import FunctionType
 from typing import Any
-
-from dockaudit import _model_code
-
-# @dataclass writes the source of each class's __init__, __repr__, __eq__, __hash__,
-# __setattr__ and __delattr__ and compiles it with exec(): on Python 3.11 that is most
-# of the time this module takes to import, at every start of dockaudit. _model_code holds
-# those sources compiled once, into its .pyc (tools/gen_model_code.py writes it). While
-# the classes below are defined, dataclasses' exec takes the compiled code of a source
-# found there and compiles any other source as before: a stale table costs time only.
-_NOT_SET = object()
-_saved_exec = vars(dataclasses).get("exec", _NOT_SET)
-_plain_exec = builtins.exec if _saved_exec is _NOT_SET else _saved_exec
-
-
-def _precompiled_exec(source: Any, *args: Any, **kwargs: Any) -> Any:
-    code = _model_code.CODES.get(source) if isinstance(source, str) and not kwargs else None
-    if code is None or len(args) != 2:
-        return _plain_exec(source, *args, **kwargs)
-    globals_, locals_ = args
-    if type(globals_) is not dict or type(locals_) is not dict or "__builtins__" not in globals_:
-        return _plain_exec(source, *args, **kwargs)
-    # What exec() of the source, a single plain `def __create_fn__(...)`, does.
-    locals_[code.co_name] = FunctionType(code, globals_)
-    return None
-
-
-dataclasses.exec = _precompiled_exec  # type: ignore[attr-defined]
 
 
 class _Unknown:
@@ -275,6 +245,8 @@ class Mount:
 
 @dataclass(frozen=True, slots=True)
 class EnvVar:
+    """An environment variable given to the container (``-e KEY=VALUE``, ``Config.Env``)."""
+
     key: str | Any
     value: str | Any | None  # None: "-e KEY" (taken from the client's environment)
     loc: Location | None = None
@@ -282,6 +254,8 @@ class EnvVar:
 
 @dataclass(frozen=True, slots=True)
 class Ulimit:
+    """A resource limit of the container's processes (``--ulimit nofile=1024:2048``)."""
+
     name: str
     soft: int | Any
     hard: int | Any
@@ -289,6 +263,8 @@ class Ulimit:
 
 @dataclass(frozen=True, slots=True)
 class ThrottleDevice:
+    """A block-device I/O limit (``--device-read-bps /dev/sda:1mb`` and its kin)."""
+
     kind: str  # read-bps, write-bps, read-iops, write-iops
     path: str | Any
     rate: int | Any
@@ -297,6 +273,8 @@ class ThrottleDevice:
 
 @dataclass(frozen=True, slots=True)
 class DeviceMapping:
+    """A host device made visible in the container (``--device /dev/fuse:/dev/fuse:rwm``)."""
+
     host_path: str | Any
     container_path: str | Any
     permissions: str = "rwm"
@@ -305,6 +283,8 @@ class DeviceMapping:
 
 @dataclass(frozen=True, slots=True)
 class Link:
+    """A legacy link to another container (``--link db:database``)."""
+
     container: str | Any
     alias: str | Any
     loc: Location | None = None
@@ -312,12 +292,16 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class RestartPolicy:
+    """What the engine does when the container exits (``--restart on-failure:3``)."""
+
     name: str | Any  # no, always, unless-stopped, on-failure
     max_retries: int | Any = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Healthcheck:
+    """How the engine probes the container's health (``--health-cmd`` and its kin, or the image's)."""
+
     test: tuple[str, ...] | Any  # ("NONE",) disables; ("CMD-SHELL", "x"); ("CMD", ...)
     interval_ns: int | Any | None = None
     timeout_ns: int | Any | None = None
@@ -354,6 +338,19 @@ class RuntimeState:
     image_id: str | None = None  # the image the container runs
     tag_image_id: str | None = None  # the image its tag names now, when known
     effective_user: str | None = None  # the image's USER when the container sets none
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """Daemon-wide facts a live audit knows: defaults that decide effective settings."""
+
+    default_log_driver: str | None = None
+    default_log_opts: Mapping[str, str] = field(default_factory=dict)
+    security_options: tuple[str, ...] = ()  # from `docker info`: "name=seccomp,profile=default", …
+    storage_driver: str | None = None
+    no_new_privileges: bool = False  # daemon --no-new-privileges
+    dangling_volumes: tuple[str, ...] = ()  # names of volumes no container uses
+    volumes_read: bool = False  # whether dangling_volumes was read
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,9 +584,3 @@ class Finding:
             self.message,
         )
 
-
-# The classes are defined: dataclasses gets its own exec back.
-if _saved_exec is _NOT_SET:
-    del dataclasses.exec  # type: ignore[attr-defined]
-else:
-    dataclasses.exec = _saved_exec  # type: ignore[attr-defined]

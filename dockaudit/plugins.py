@@ -185,6 +185,11 @@ def _validate_rule(obj: object) -> str | None:
     return None
 
 
+def _implementations(hook: Any) -> dict[str, Any]:
+    """The function of each plugin implementing *hook*, by plugin name."""
+    return {impl.plugin_name: impl.function for impl in hook.get_hookimpls()}
+
+
 def load_rules(extra_plugins: list[tuple[str, object]] | None = None) -> LoadedRules:
     """Load every plugin of the entry-point group (and *extra_plugins*), each on its own."""
     result = LoadedRules()
@@ -196,26 +201,36 @@ def load_rules(extra_plugins: list[tuple[str, object]] | None = None) -> LoadedR
             result.errors.append(f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}")
     candidates.extend(extra_plugins or [])
 
-    collected: list[tuple[str, type[Rule]]] = []
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    registered: list[str] = []
     for name, module in candidates:
-        pm = pluggy.PluginManager(hookspecs.PROJECT)
-        pm.add_hookspecs(hookspecs)
         try:
-            pm.register(module, name=name)
-            pm.check_pending()
+            manager.register(module, name=name)
+            manager.check_pending()  # every plugin before this one passed: a failure is this one's
         except Exception as exc:
+            if manager.has_plugin(name) and manager.get_plugin(name) is module:
+                manager.unregister(name=name)
             result.errors.append(f"plugin {name!r} is invalid: {exc}")
             continue
+        registered.append(name)
+
+    # Each plugin's implementations are called on their own, so that one that
+    # raises is reported by name and the others' contributions still count.
+    collected: list[tuple[str, type[Rule]]] = []
+    rule_hooks = _implementations(manager.hook.dockaudit_rules)
+    formatter_hooks = _implementations(manager.hook.dockaudit_formatters)
+    for name in registered:
         try:
-            for batch in pm.hook.dockaudit_rules():
-                for rule in batch or ():
-                    problem = _validate_rule(rule)
-                    if problem:
-                        result.errors.append(f"plugin {name!r}: {problem}")
-                    else:
-                        collected.append((name, rule))
-            for batch in pm.hook.dockaudit_formatters():
-                result.formatters.update(batch or {})
+            rules = rule_hooks[name]() if name in rule_hooks else ()
+            for rule in rules or ():
+                problem = _validate_rule(rule)
+                if problem:
+                    result.errors.append(f"plugin {name!r}: {problem}")
+                else:
+                    collected.append((name, rule))
+            if name in formatter_hooks:
+                result.formatters.update(formatter_hooks[name]() or {})
         except Exception as exc:
             result.errors.append(f"plugin {name!r} failed: {type(exc).__name__}: {exc}")
 

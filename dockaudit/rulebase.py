@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import inspect as _inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Mapping
 
 from dockaudit.model import (
     PURPOSES,
     ContainerSpec,
     DockerCommand,
+    HostInfo,
     Location,
     Script,
     Severity,
@@ -71,19 +72,6 @@ class Violation:
     loc: Location | None = None  # None: the command (static) or the container (live)
     fix: str | None = None
     severity: Severity | None = None  # a rule may lower/raise one finding (e.g. DA206 read-only)
-
-
-@dataclass(frozen=True)
-class HostInfo:
-    """Daemon-wide facts a live audit knows: defaults that decide effective settings."""
-
-    default_log_driver: str | None = None
-    default_log_opts: Mapping[str, str] = field(default_factory=dict)
-    security_options: tuple[str, ...] = ()  # from `docker info`: "name=seccomp,profile=default", …
-    storage_driver: str | None = None
-    no_new_privileges: bool = False  # daemon --no-new-privileges
-    dangling_volumes: tuple[str, ...] = ()  # names of volumes no container uses
-    volumes_read: bool = False  # whether dangling_volumes was read
 
 
 @dataclass(frozen=True)
@@ -208,5 +196,3 @@ def _section_code(doc: str, heading: str) -> str | None:
         return None
     return doc[body_start:end]
 
-
-RuleClass = type[Rule]

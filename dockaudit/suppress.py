@@ -24,6 +24,8 @@ _DIRECTIVE = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Directive:
+    """One ``# dockaudit ignore=…`` comment, where it stands and what it names."""
+
     kind: str  # ignore or ignore-file
     rule_ids: frozenset[str]
     reason: str | None

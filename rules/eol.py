@@ -5,7 +5,7 @@ the dates their releases stopped receiving fixes. Configuration adds entries
 with the same shape (rule option ``extra-eol``). Dates are compared with the
 day the check runs (``RuleContext.today``), never with the clock here.
 The rules read ``data/eol.json``, generated from the YAML by
-tools/gen_rule_tables.py.
+tools/generate.py.
 """
 
 from __future__ import annotations

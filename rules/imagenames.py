@@ -74,7 +74,7 @@ def load_table(filename: str) -> dict[str, Any]:
     """A table shipped in ``dockaudit_rules/data`` (``eol.json``), keys normalised.
 
     The JSON is generated from the YAML file of the same name, which is the one
-    to edit (tools/gen_rule_tables.py); dates in it are ISO strings.
+    to edit (then run tools/generate.py); dates in it are ISO strings.
     """
     with (DATA / filename).open(encoding="utf-8") as handle:
         data = json.load(handle)

@@ -354,8 +354,10 @@ class DetachedNoForeground(Rule):
         started, finished = _parse_time(state.started_at), _parse_time(state.finished_at)
         if started is None or finished is None:
             return
-        seconds = (finished - started).total_seconds()
-        if 0 <= seconds <= option(self, ctx, "max-seconds"):
+        # an engine under load can record the start after the process already ended:
+        # a negative run time is an exit at once too
+        seconds = max(0.0, (finished - started).total_seconds())
+        if seconds <= option(self, ctx, "max-seconds"):
             yield Violation(
                 f"the container exited with status 0 {seconds:.1f}s after it started: "
                 "it has no foreground process",

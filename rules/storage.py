@@ -5,8 +5,8 @@ from __future__ import annotations
 import posixpath
 from typing import Any, Iterable
 
-from dockaudit.model import ContainerSpec, Mount, Severity, known
-from dockaudit.rulebase import BOTH, LIVE, HostInfo, Option, Rule, RuleContext, Violation
+from dockaudit.model import ContainerSpec, HostInfo, Mount, Severity, known
+from dockaudit.rulebase import BOTH, LIVE, Option, Rule, RuleContext, Violation
 from dockaudit_rules._common import option
 from dockaudit_rules.stateful import stateful_data_dirs
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -43,3 +46,14 @@ def corpus() -> Path:
     if path is None:
         pytest.skip("the whole-file corpus is not fetched (set DOCKAUDIT_CORPUS to its folder)")
     return path
+
+
+@pytest.fixture(scope="session")
+def generate() -> ModuleType:
+    """tools/generate.py, the writer of every generated file, as a module."""
+    spec = importlib.util.spec_from_file_location("generate", REPO / "tools" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

@@ -96,6 +96,33 @@ def test_exclude_patterns(tmp_path: Path) -> None:
     assert not config.excludes(str(tmp_path / "scripts" / "deploy.sh"))
 
 
+@pytest.mark.parametrize("given", [".github/workflows/ci.sh", "./.github/workflows/ci.sh",
+                                   "repo/.github/workflows/ci.sh", ".hidden.sh"])
+def test_exclude_keeps_a_leading_dot_with_a_config_from_elsewhere(tmp_path: Path, monkeypatch,
+                                                                    given: str) -> None:
+    """--config from another folder: the paths given are matched as given, dots included."""
+    monkeypatch.chdir(tmp_path)
+    elsewhere = str(tmp_path / "settings" / "dockaudit.yaml")
+    config = parse_config({"exclude": [".github/", ".hidden.sh"]}, RULES, elsewhere)
+    assert config.excludes(given)
+    assert not parse_config({"exclude": ["github/", "hidden.sh"]}, RULES, elsewhere).excludes(given)
+
+
+def test_exclude_from_the_command_line_with_a_config_from_elsewhere(tmp_path: Path, monkeypatch) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".github").mkdir(parents=True)
+    (repo / ".github" / "ci.sh").write_text("docker run --privileged alpine:3.19 true\n")
+    (repo / "deploy.sh").write_text("docker run --privileged alpine:3.19 true\n")
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("exclude: [.github/]\n")
+    monkeypatch.chdir(repo)
+    from dockaudit.cli import main
+
+    assert main(["check", "--config", str(settings), "-f", "json", "-o", str(tmp_path / "out.json"), "."]) == 1
+    report = (tmp_path / "out.json").read_text()
+    assert "deploy.sh" in report and "ci.sh" not in report
+
+
 def test_severity_override_changes_findings() -> None:
     text = "docker run --privileged -d --memory 64m alpine:3.19 sleep 1\n"
     default = [f for f in check_text(text) if f.rule_id == "DA501"]

@@ -15,6 +15,7 @@ from dockaudit.model import (
     DeviceMapping,
     EnvVar,
     Healthcheck,
+    HostInfo,
     Link,
     Mount,
     PortBinding,
@@ -23,7 +24,6 @@ from dockaudit.model import (
     ThrottleDevice,
     Ulimit,
 )
-from dockaudit.rulebase import HostInfo
 from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
 
 INSPECT = Path(__file__).resolve().parents[1] / "fixtures" / "inspect"

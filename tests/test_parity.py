@@ -25,8 +25,7 @@ import yaml
 from dockaudit.api import check_text, default_rules, read_script
 from dockaudit.config import Config
 from dockaudit.engine import Engine as RuleEngine
-from dockaudit.model import UNKNOWN, ContainerSpec, DockerCommand, Source
-from dockaudit.rulebase import HostInfo
+from dockaudit.model import UNKNOWN, ContainerSpec, DockerCommand, HostInfo, Source
 from dockaudit.sources.inspect import spec_from_inspect
 
 pytest_plugins = ["engine_plugin"]

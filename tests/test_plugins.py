@@ -12,6 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from dockaudit import hookimpl
+from dockaudit.model import Severity
+from dockaudit.plugins import load_rules
+from dockaudit.rulebase import Rule
+
 REPO = Path(__file__).resolve().parents[1]
 PLUGINS = REPO / "fixtures" / "plugins"
 
@@ -108,3 +113,100 @@ def test_broken_packs_are_reported_by_name_and_the_run_goes_on(plugin_venv: Path
     rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
     assert "DA501" in rules
     assert result.returncode == 1
+
+
+# --- in-process: plugins given to load_rules directly ---------------------------
+
+
+def _rule(rule_id: str) -> type[Rule]:
+    return type(f"Rule{rule_id}", (Rule,), {"id": rule_id, "name": rule_id.lower(), "severity": Severity.INFO})
+
+
+class _Pack:
+    """A plugin object whose hooks give what it was made with."""
+
+    def __init__(self, *rules: object, formatters: dict | None = None, fail: bool = False) -> None:
+        self.rules, self.formats, self.fail = list(rules), formatters or {}, fail
+
+    @hookimpl
+    def dockaudit_rules(self) -> list:
+        if self.fail:
+            raise RuntimeError("the pack broke")
+        return self.rules
+
+    @hookimpl
+    def dockaudit_formatters(self) -> dict:
+        return self.formats
+
+
+class _Misspelled:
+    @hookimpl
+    def dockaudit_rule(self) -> list:
+        return [_rule("XX998")]
+
+
+class _WrongArguments:
+    @hookimpl
+    def dockaudit_rules(self, config) -> list:
+        return [_rule("XX997")]
+
+
+def test_every_plugin_is_reported_by_name_and_the_others_still_count() -> None:
+    good = _Pack(_rule("XX101"), formatters={"acme": str})
+    loaded = load_rules([
+        ("good", good),
+        ("raises", _Pack(_rule("XX201"), fail=True)),
+        ("misspelled", _Misspelled()),
+        ("arguments", _WrongArguments()),
+        ("not-a-rule", _Pack("DA101", _rule("XX301"))),
+        ("again", good),  # the same object under a second name
+        ("good", _Pack(_rule("XX401"))),  # a second plugin under a taken name
+        ("clash", _Pack(_rule("XX101"), _rule("XX501"))),
+    ])
+    errors = "\n".join(loaded.errors)
+    assert "plugin 'raises' failed: RuntimeError: the pack broke" in errors
+    assert "plugin 'misspelled' is invalid" in errors and "dockaudit_rule" in errors
+    assert "plugin 'arguments' is invalid" in errors and "config" in errors
+    assert "plugin 'not-a-rule': 'DA101' is not a dockaudit.rulebase.Rule subclass" in errors
+    assert "plugin 'again' is invalid" in errors
+    assert errors.count("plugin 'good' is invalid") == 1
+    assert "plugin 'clash': rule id XX101 is already provided by 'good'; skipped" in errors
+    assert len(loaded.errors) == 7
+    assert {rule_id: loaded.provider[rule_id] for rule_id in loaded.rules if rule_id.startswith("XX")} == {
+        "XX101": "good", "XX301": "not-a-rule", "XX501": "clash"}
+    assert loaded.formatters == {"acme": str}
+    assert loaded.provider["DA501"] == "builtin"
+
+
+def test_a_plugin_that_fails_validation_leaves_no_hook_behind() -> None:
+    """A rejected plugin's other, valid hooks must not run either."""
+
+    class HalfValid:
+        @hookimpl
+        def dockaudit_rules(self) -> list:
+            return [_rule("XX601")]
+
+        @hookimpl
+        def dockaudit_formatter(self) -> dict:  # misspelled
+            return {}
+
+    loaded = load_rules([("half", HalfValid())])
+    assert "XX601" not in loaded.rules
+    assert any("plugin 'half' is invalid" in error for error in loaded.errors)
+
+
+def test_one_plugin_manager_serves_every_plugin(monkeypatch) -> None:
+    import pluggy
+
+    made: list[pluggy.PluginManager] = []
+
+    class Counted(pluggy.PluginManager):
+        def __init__(self, project_name: str) -> None:
+            super().__init__(project_name)
+            made.append(self)
+
+    monkeypatch.setattr("dockaudit.plugins.pluggy.PluginManager", Counted)
+    loaded = load_rules([("one", _Pack(_rule("XX701"))), ("two", _Pack(_rule("XX702")))])
+    assert len(made) == 1
+    assert {"builtin", "one", "two"} <= {name for name, _ in made[0].list_name_plugin()}
+    assert loaded.provider["XX701"] == "one" and loaded.provider["XX702"] == "two"

@@ -30,7 +30,7 @@ CHECKOUT = Path(__file__).resolve().parents[1]
 
 BAD_SCRIPT = "#!/bin/sh\ndocker run -d --privileged nginx:1.25\n"
 GOOD_SCRIPT = "#!/bin/sh\ndocker run --rm koalaman/shellcheck:v0.10.0 --version\n"
-BAD_MARKDOWN = "# Deploy\n\n```bash\ndocker run -d --privileged nginx:1.25\n```\n"
+BAD_MARKDOWN = "# Deploy\n\n```bash\ndocker run -d --restart always --privileged nginx:1.25\n```\n"
 GOOD_MARKDOWN = "# Check\n\n```bash\ndocker run --rm koalaman/shellcheck:v0.10.0 --version\n```\n"
 
 GOOD_COMPOSE = (

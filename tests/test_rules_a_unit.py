@@ -11,6 +11,7 @@ from dockaudit.model import (
     ContainerSpec,
     DockerCommand,
     Healthcheck,
+    HostInfo,
     ImageRef,
     Invocation,
     Link,
@@ -27,7 +28,7 @@ from dockaudit.model import (
     UsageProblem,
     Word,
 )
-from dockaudit.rulebase import HostInfo, Rule, RuleContext
+from dockaudit.rulebase import Rule, RuleContext
 from dockaudit_rules import command, network, process, resources, storage
 
 ALL = command.RULES + resources.RULES + storage.RULES + process.RULES + network.RULES

@@ -13,6 +13,7 @@ from dockaudit.model import (
     DeviceMapping,
     DockerCommand,
     EnvVar,
+    HostInfo,
     ImageRef,
     Invocation,
     Location,
@@ -27,7 +28,7 @@ from dockaudit.model import (
     Source,
     Word,
 )
-from dockaudit.rulebase import HostInfo, Rule, RuleContext
+from dockaudit.rulebase import Rule, RuleContext
 from dockaudit_rules import credentials, images, logs, privileges, script
 from dockaudit_rules.eol import eol_entry, tag_matches
 from dockaudit_rules.stateful import stateful_data_dirs

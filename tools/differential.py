@@ -73,9 +73,8 @@ from pathlib import Path
 from typing import Any
 
 from dockaudit.api import check_text, read_script
-from dockaudit.model import UNKNOWN, DockerCommand, OptionUse, Word, known
+from dockaudit.model import UNKNOWN, DockerCommand, HostInfo, OptionUse, Word, known
 from dockaudit.normalize import parse_network
-from dockaudit.rulebase import HostInfo
 from dockaudit.sources.inspect import spec_from_inspect
 from dockaudit.specjson import spec_to_dict
 
@@ -101,6 +100,8 @@ IGNORED: dict[str, str] = {
     "incomplete": "a static notion: words that may hide options (none here: all words are literal)",
     "runtime": "state, processes: only a live container has them",
     "env_files": "the client reads the files; the engine sees their lines in env",
+    "lifecycle": "decided from the whole file (removed later, --rm, a one-shot): a container has no file",
+    "image_origin": "what the file shows of the image (built by it, named by a variable): the engine has a name",
 }
 
 
@@ -562,6 +563,8 @@ HOST_SIDE: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Container cannot be connected to network endpoints",
          "engine 20.10 (API < 1.44) connects one network at create; newer engines take several"),
         (r"linux only supports 'default'", "a Windows isolation mode on a Linux engine"),
+        (r"invalid volume specification: '(?:[A-Za-z]:|[^']*:[A-Za-z]:)",
+         "a Windows volume (drive letters): a Linux engine refuses what a Windows engine takes"),
         (r"Requested memory nodes are not available", "a value this test host cannot honour"),
         (r"error looking up logging plugin", "a logging plugin this host lacks"),
     ))

@@ -47,6 +47,7 @@ from dockaudit.model import (
     DeviceMapping,
     EnvVar,
     Healthcheck,
+    HostInfo,
     ImageRef,
     Link,
     Mount,
@@ -65,7 +66,6 @@ from dockaudit.normalize import (
     parse_security_opt,
     parse_volume_spec,
 )
-from dockaudit.rulebase import HostInfo
 
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024
 ZERO_TIME = "0001-01-01T00:00:00Z"

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from dockaudit.model import ContainerSpec, Process
-from dockaudit.rulebase import HostInfo
+from dockaudit.model import ContainerSpec, HostInfo, Process
 from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
 
 __all__ = ["InspectError", "LiveError", "LiveResult", "audit_host", "connect", "load_inspect_documents"]
