@@ -37,7 +37,7 @@ GOOD_COMPOSE = (
     "services:\n  check:\n    image: koalaman/shellcheck:v0.10.0\n    command: [\"--version\"]\n"
     "    mem_limit: 256m\n    logging:\n      options:\n        max-size: 10m\n"
 )
-BAD_COMPOSE = "services:\n  web:\n    image: nginx:1.27\n"
+BAD_COMPOSE = "services:\n  web:\n    image: nginx:1.27\n    restart: always\n"
 OVERRIDE_COMPOSE = "services:\n  web:\n    privileged: true\n"
 
 GIT_ENV = {
