@@ -163,6 +163,9 @@ class BenchVenv:
                 source = Path(tmp) / "dockaudit"
                 shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
                     ".git", "build", "dist", "*.egg-info", "__pycache__", ".venv", ".ruff_cache"))
+                # the distribution's name before dockaudit-lint: both at once load every rule twice
+                subprocess.run([str(self.bin / "python"), "-m", "pip", "uninstall", "--quiet", "--yes",
+                                "dockaudit"], capture_output=True)
                 if tool.exists():  # dependencies are in place: replace dockaudit alone, quickly
                     self._pip("--no-deps", "--force-reinstall", "--no-build-isolation", str(source))
                 else:

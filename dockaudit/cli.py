@@ -25,7 +25,7 @@ exit codes:
      failure, or an internal error (other results are still reported)
 """
 
-FORMATS = ("auto", "text", "json", "sarif", "github", "parsable")
+FORMATS = ("auto", "text", "json", "sarif", "github", "parsable", "markdown")
 SHELL_SHEBANG = ("sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "busybox")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".venv", "venv", ".mypy_cache"}
 BINARY_SNIFF = 8192
@@ -52,7 +52,13 @@ def _is_shell_file(path: Path) -> bool:
     suffix = path.suffix.lower()
     if suffix in SHELL_SUFFIXES:
         return True
-    if suffix or not path.is_file():  # a FIFO or device would block the read
+    if suffix:
+        return False
+    return _has_shell_shebang(path)
+
+
+def _has_shell_shebang(path: Path) -> bool:
+    if not path.is_file():  # a FIFO or device would block the read
         return False
     try:
         with path.open("rb") as handle:
@@ -69,6 +75,34 @@ def _is_markdown_file(path: Path) -> bool:
     from dockaudit.api import MARKDOWN_SUFFIXES
 
     return path.suffix.lower() in MARKDOWN_SUFFIXES
+
+
+PLAIN_TEXT_SUFFIXES = (".txt", ".text", ".rst", ".adoc", ".asciidoc")
+
+
+def not_a_source(path: Path) -> str | None:
+    """Why a file named on the command line is none of the kinds `check` reads, or None.
+
+    Shell scripts (by suffix or shebang) and Markdown are read; so are plain text files
+    and files without a suffix, as Markdown or a script by their content. Anything else
+    would pass as clean without a word: say so instead.
+    """
+    from dockaudit.api import MARKDOWN_SUFFIXES, SHELL_SUFFIXES
+
+    name = path.name.lower()
+    suffix = path.suffix.lower()
+    if suffix in SHELL_SUFFIXES or suffix in MARKDOWN_SUFFIXES or suffix in PLAIN_TEXT_SUFFIXES:
+        return None
+    if name in ("dockerfile", "containerfile") or name.startswith(("dockerfile.", "containerfile.")) \
+            or suffix in (".dockerfile", ".containerfile"):
+        return "not checked: a Dockerfile builds an image; dockaudit reads how containers are started"
+    if not suffix or _has_shell_shebang(path):
+        return None
+    if suffix == ".json":
+        return "not checked: a JSON file is neither a shell script nor Markdown " \
+            "(saved `docker inspect` output is read by `dockaudit inspect`)"
+    return f"not checked: a {suffix} file is neither a shell script nor Markdown " \
+        "(--kind shell or --kind markdown reads it as one)"
 
 
 def _walk_error(inputs: Inputs, given: str):
@@ -105,8 +139,13 @@ def _is_compose_file(path: Path, also_compose=None) -> bool:
     return is_compose_name(path.name) and _overridden(path) is None
 
 
-def collect(paths: Sequence[str], also_compose=None) -> Inputs:
-    """Expand directories (shell files by suffix or shebang, Markdown, Compose files); keep files as given."""
+def collect(paths: Sequence[str], kind: str | None = None, also_compose=None) -> Inputs:
+    """Expand directories (shell files by suffix or shebang, Markdown, Compose files); keep files as given.
+
+    A file given by name that is none of those is a notification, unless *kind* says how
+    to read every file. *also_compose* tells the files to read as Compose files whatever
+    their name (``--compose``, a ``compose:`` glob).
+    """
     inputs = Inputs()
     seen: set[str] = set()
 
@@ -135,7 +174,14 @@ def collect(paths: Sequence[str], also_compose=None) -> Inputs:
             inputs.notes.append((given, "cannot read: a broken or looping symbolic link", "error"))
         elif path.exists():
             base = _overridden(path)
-            add(str(base) if base is not None else given)  # an override is read with its file
+            if base is not None or _is_compose_file(path, also_compose):
+                add(str(base) if base is not None else given)  # an override is read with its file
+            else:
+                reason = None if kind else not_a_source(path)
+                if reason:
+                    inputs.notes.append((given, reason, "error"))
+                else:
+                    add(given)
         else:
             inputs.notes.append((given, "no such file or directory", "error"))
     return inputs
@@ -218,7 +264,9 @@ def emit(report, fmt: str, output_file: str | None, formatters: dict | None = No
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"dockaudit: error: {message}\n")
+    from dockaudit.report import printable  # a message may name a file: no raw control characters
+
+    sys.stderr.write(f"dockaudit: error: {printable(message)}\n")
 
 
 def _loaded_rules():
@@ -288,10 +336,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError:
         base_config = Config()  # reported below, with the files it applies to
 
-    inputs = collect(given, _config_compose(finder))
+    inputs = collect(given, args.kind, _config_compose(finder, args.compose))
     notifications = [Notification(path, message, level) for path, message, level in inputs.notes]
     hard_error = any(level == "error" for _, _, level in inputs.notes)
     engines: dict[int, Engine] = {}
+    fixes = _Fixes()
     findings = []
     files: dict[str, tuple[str, ...]] = {}
     internal_errors: list[str] = []
@@ -319,6 +368,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         engine = engines.get(id(config))  # the finder caches configs: one engine each
         if engine is None:
             effective = replace(config, inline_ignores=False) if args.no_inline_ignores else config
+            if args.profile:
+                effective = replace(effective, profile=args.profile)
             engine = engines[id(config)] = Engine(loaded.rules, effective, today=_today())
             enabled_rules.update({r.id: type(r) for r in engine.rules})
         if _reads_as_compose(path, shown, args, config):
@@ -342,6 +393,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                 hard_error = True
                 continue
         result = engine.check_script(script)
+        if args.fix or args.diff:
+            fixed = _fix(args, path, shown, source, script, result.findings, fixes, notifications)
+            if fixed is not None:
+                script, result = fixed, engine.check_script(fixed)
         internal_errors.extend(result.errors)
         findings.extend(result.findings)
         files[shown] = script.lines
@@ -349,32 +404,54 @@ def cmd_check(args: argparse.Namespace) -> int:
         bar[0].stop()
     for message in internal_errors:
         notifications.append(Notification("", f"internal error: {message}", "error"))
+    if args.diff:
+        return _finish_diff(fixes, notifications, hard_error or bool(internal_errors))
+    if args.fix and fixes.count:
+        sys.stderr.write(f"dockaudit: fixed {fixes.count} problem{'s' if fixes.count != 1 else ''} "
+                         f"in {fixes.files} file{'s' if fixes.files != 1 else ''}\n")
     if not engines:
+        if args.profile:
+            base_config = replace(base_config, profile=args.profile)
         enabled_rules = {r.id: r for r in loaded.rules.values() if base_config.is_enabled(r)}
     findings.sort(key=lambda f: f.sort_key())
+    try:
+        findings, outcome = _baseline(args, findings, list(files))
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
     report = Report(
         findings=findings,
         rules=[enabled_rules[k] for k in sorted(enabled_rules)],
         files=files,
         notifications=notifications,
         show_suppressed=args.show_suppressed,
+        baseline=outcome,
     )
     fail_on = args.fail_on or base_config.fail_on or "warning"
+    fmt = _pick_format(args.format, args.output_file)
     try:
-        emit(report, _pick_format(args.format, args.output_file), args.output_file, loaded.formatters)
+        emit(report, fmt, args.output_file, loaded.formatters)
+        for also_format, also_file in args.also_output or ():
+            emit(report, also_format, also_file, loaded.formatters)
     except UsageError as exc:
         _error(str(exc))
         return EXIT_ERROR
+    if outcome is not None and fmt not in ("text", "json"):  # those two say it in the report
+        from dockaudit.report import baseline_note
+
+        sys.stderr.write(f"dockaudit: {baseline_note(report)}\n")
     if hard_error or internal_errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if at_or_above(findings, fail_on) else EXIT_OK
 
 
-def _config_compose(finder):
-    """A test for the ``compose`` globs of the configuration that applies to a path."""
+def _config_compose(finder, given: Sequence[str] = ()):
+    """A test for the files given with --compose and the ``compose`` globs of the configuration."""
     from dockaudit.config import ConfigError
 
     def reads_as_compose(path: str) -> bool:
+        if path in given:
+            return True
         try:
             return finder.for_path(path).reads_as_compose(path)
         except ConfigError:
@@ -394,6 +471,70 @@ def _reads_as_compose(path: str, shown: str, args: argparse.Namespace, config=No
     from dockaudit.sources.compose_names import is_compose_name
 
     return is_compose_name(Path(shown).name)
+@dataclass
+class _Fixes:
+    diffs: list[str] = field(default_factory=list)
+    count: int = 0
+    files: int = 0
+
+
+def _fix(args, path: str, shown: str, source: SourceText, script, findings, fixes: _Fixes, notifications):
+    """With --diff, record the file's safe fixes; with --fix, write them. The fixed script, or None."""
+    from dockaudit.fix import fix_script, unified_diff
+    from dockaudit.report import Notification
+
+    if source.warning:  # rewriting would also rewrite the bytes that are not UTF-8
+        return None
+    fixed = fix_script(source.text or "", script, findings)
+    if fixed is None:
+        return None
+    if args.diff:
+        fixes.diffs.append(unified_diff(shown, source.text or "", fixed.text))
+        fixes.count += fixed.count
+        return None
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:  # line endings as they were
+            handle.write(fixed.text)
+    except OSError as exc:
+        notifications.append(Notification(shown, f"cannot write the fixes: {exc.strerror or exc}", "error"))
+        return None
+    fixes.count += fixed.count
+    fixes.files += 1
+    return fixed.script
+
+
+def _finish_diff(fixes: _Fixes, notifications, failed: bool) -> int:
+    """--diff: the fixes as one unified diff; exit 1 when there is one, 2 when something failed."""
+    sys.stdout.write("".join(fixes.diffs))
+    sys.stdout.flush()
+    for note in notifications:
+        where = f"{note.path}: " if note.path else ""
+        if note.level == "error":
+            _error(f"{where}{note.message}")
+        else:
+            from dockaudit.report import printable
+
+            sys.stderr.write(f"dockaudit: warning: {printable(where + note.message)}\n")
+    if failed:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if fixes.diffs else EXIT_OK
+
+
+def _baseline(args: argparse.Namespace, findings: list, checked: list[str]):
+    """The findings left once the baseline is applied (written first with --write-baseline)."""
+    from dockaudit.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
+
+    path = args.write_baseline or args.baseline
+    if not path:
+        return findings, None
+    try:
+        if args.write_baseline:
+            count = write_baseline(path, findings)
+            sys.stderr.write(f"dockaudit: recorded {count} finding{'s' if count != 1 else ''} in {path}\n")
+        entries = read_baseline(path)
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    return apply_baseline(findings, entries, path, checked)
 
 
 def _today() -> dt.date | None:
@@ -419,7 +560,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             status = EXIT_ERROR
         entries.extend(spec_to_dict(spec) for spec in specs)
     else:
-        inputs = collect([*args.paths, *args.compose])
+        inputs = collect([*args.paths, *args.compose], args.kind, lambda p: p in args.compose)
         for path, message, _level in inputs.notes:
             _error(f"{path}: {message}")
             status = EXIT_ERROR
@@ -501,6 +642,12 @@ def _compose_entries(text: str, shown: str) -> list[dict]:
 def _show_rich(entries: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from dockaudit.report import printable
+
+    def plain(value: object) -> Text:  # file text and labels: no markup, no control characters
+        return Text(printable(str(value)))
 
     terminal = sys.stdout.isatty()
     # On a terminal the tables fit its width; into a file or a pipe nothing is cut or wrapped.
@@ -510,18 +657,20 @@ def _show_rich(entries: list[dict]) -> None:
         spec = entry.get("spec", entry if "source" in entry else None)
         title = entry.get("location") or (spec or {}).get("container", {}) or ""
         if "unreadable" in entry:
-            console.print(f"[bold]{entry['location']}[/bold]  could not be read: {entry['unreadable']}")
+            console.print(Text.assemble((printable(entry["location"]), "bold"),
+                                        f"  could not be read: {printable(entry['unreadable'])}"))
             continue
-        table = Table(title=f"{title}  {entry.get('command', '')}".strip(), title_justify="left", show_header=False)
+        table = Table(title=plain(f"{title}  {entry.get('command', '')}".strip()), title_justify="left",
+                      show_header=False)
         table.add_column("field", style="bold")
         table.add_column("value")
         shown = spec if spec is not None else {k: v for k, v in entry.items() if k != "location"}
         for key, value in shown.items():
             if value in (None, False, [], {}, ()) and key not in ("image",):
                 continue
-            table.add_row(key, str(value))
+            table.add_row(plain(key), plain(value))
         for problem in entry.get("problems", []):
-            table.add_row(problem["rule"], f"{problem['line']}:{problem['column']} {problem['message']}")
+            table.add_row(plain(problem["rule"]), plain(f"{problem['line']}:{problem['column']} {problem['message']}"))
         console.print(table)
 
 
@@ -689,6 +838,20 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_install_docker_plugin(args: argparse.Namespace) -> int:
+    from dockaudit.dockerplugin import PluginError, install, plugin_path, uninstall
+
+    path = plugin_path()
+    try:
+        done = uninstall(path) if args.uninstall else install(path)
+    except PluginError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    sys.stdout.write(f"dockaudit: {done}\n")
+    return EXIT_OK
+
+
 # --- arguments -------------------------------------------------------------
 
 
@@ -702,9 +865,17 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--show-suppressed", action="store_true", help="also report suppressed findings, marked")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _format_and_file(text: str) -> tuple[str, str]:
+    fmt, eq, path = text.partition("=")
+    if not eq or not path or fmt not in FORMATS or fmt == "auto":
+        choices = ", ".join(f for f in FORMATS if f != "auto")
+        raise argparse.ArgumentTypeError(f"expected FORMAT=FILE with FORMAT one of {choices}, got {text!r}")
+    return fmt, path
+
+
+def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="dockaudit",
+        prog=prog,
         description="Audit how containers are started: docker run/create in shell scripts and "
         "Markdown, saved docker inspect output, and live Docker hosts.",
         epilog=EXIT_CODES,
@@ -722,6 +893,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--compose", action="append", default=[], metavar="FILE",
                        help="also check FILE as a Compose file, whatever its name (repeatable)")
     check.add_argument("--stdin-filename", help="the name to report for standard input")
+    check.add_argument("--profile", choices=("default", "strict"),
+                       help="the rule profile, over the configuration's (strict: every rule)")
+    check.add_argument("--also-output", metavar="FORMAT=FILE", type=_format_and_file, action="append",
+                       help="also write the report in FORMAT to FILE (repeatable), e.g. sarif=dockaudit.sarif")
+    fixing = check.add_mutually_exclusive_group()
+    fixing.add_argument("--diff", action="store_true",
+                        help="print the safe fixes as a unified diff instead of the report "
+                        "(exit 1 when there is one)")
+    fixing.add_argument("--fix", action="store_true",
+                        help="make the safe fixes in the files, then report what is left")
+    known = check.add_mutually_exclusive_group()
+    known.add_argument("--baseline", metavar="FILE",
+                       help="report and fail only on findings this baseline does not hold")
+    known.add_argument("--write-baseline", metavar="FILE",
+                       help="record today's findings in FILE as known (then report as --baseline FILE)")
     check.set_defaults(func=cmd_check)
 
     show = sub.add_parser("show", help="print what dockaudit understood of each docker command")
@@ -763,11 +949,20 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("path", nargs="?", help="the directory whose configuration to show (default: here)")
     config.add_argument("-c", "--config", help="configuration file")
     config.set_defaults(func=cmd_config)
+
+    plugin = sub.add_parser("install-docker-plugin",
+                            help="make `docker audit …` run dockaudit (a docker CLI plugin for this user)")
+    plugin.add_argument("--uninstall", action="store_true", help="remove the plugin instead")
+    plugin.set_defaults(func=cmd_install_docker_plugin)
+
+    from dockaudit.enforce.cli import add_parser as add_enforce_parser
+
+    add_enforce_parser(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, prog: str = "dockaudit") -> int:
+    parser = build_parser(prog)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
@@ -777,6 +972,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     if args.command == "check" and not args.paths and not args.compose:
         _error("no files given (use - for standard input)")
+        return EXIT_ERROR
+    if args.command == "check" and args.fix and "-" in args.paths:
+        _error("--fix cannot rewrite standard input (--diff shows the fixes)")
         return EXIT_ERROR
     try:
         return args.func(args)

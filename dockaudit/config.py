@@ -22,7 +22,10 @@ from dockaudit.rulebase import Rule
 CONFIG_NAMES = (".dockaudit.yaml", ".dockaudit.yml")
 PROFILES = ("default", "cis", "strict")  # each holds the rules of the ones before it
 FAIL_ON = ("error", "warning", "info", "never")
-TOP_KEYS = {"rules", "exclude", "fail-on", "profile", "inline-ignores", "purpose", "compose"}
+TOP_KEYS = {"rules", "exclude", "fail-on", "profile", "inline-ignores", "purpose", "enforce", "compose"}
+ENFORCE_KEYS = {"deny", "log", "fail-open", "log-file"}
+# what `dockaudit enforce` denies unless `enforce.deny` says otherwise: never right on a shared host
+DEFAULT_DENY = ("DA205", "DA501", "DA502", "DA504", "DA505", "DA506", "DA507", "DA508", "DA512", "DA801", "DA802")
 RULE_KEYS = {"enabled", "severity"}
 
 
@@ -40,6 +43,20 @@ class RuleSettings:
 
 
 @dataclass(frozen=True)
+class EnforceSettings:
+    """The ``enforce:`` section: which rules deny a request at the engine, which are logged."""
+
+    deny: tuple[str, ...] = DEFAULT_DENY
+    log: tuple[str, ...] | None = None  # None: every other enabled rule
+    fail_open: bool = False
+    log_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"deny": list(self.deny), "log": "all" if self.log is None else list(self.log),
+                "fail-open": self.fail_open, "log-file": self.log_file or "-"}
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated configuration. `Config()` is the built-in default."""
 
@@ -50,6 +67,7 @@ class Config:
     inline_ignores: bool = True
     path: str | None = None  # the file it came from
     purpose: tuple[tuple[str, str], ...] = ()  # (path glob, purpose): what files are for
+    enforce: EnforceSettings = field(default_factory=EnforceSettings)
     compose: tuple[str, ...] = ()  # globs of files to read as Compose files, whatever their name
 
     def is_enabled(self, rule: type[Rule]) -> bool:
@@ -122,6 +140,7 @@ class Config:
             "inline-ignores": self.inline_ignores,
             "exclude": list(self.exclude),
             "purpose": dict(self.purpose),
+            "enforce": self.enforce.to_dict(),
             "compose": list(self.compose),
             "rules": {
                 rule_id: {
@@ -185,8 +204,38 @@ def parse_config(data: Any, rules: Mapping[str, type[Rule]], where: str) -> Conf
         inline_ignores=inline,
         path=where,
         purpose=tuple((str(k), str(v)) for k, v in purpose.items()),
+        enforce=_parse_enforce(data.get("enforce"), rules, where),
         compose=tuple(compose),
     )
+
+
+def _parse_enforce(body: Any, rules: Mapping[str, type[Rule]], where: str) -> EnforceSettings:
+    if body is None:
+        return EnforceSettings()
+    if not isinstance(body, dict):
+        raise ConfigError(f"{where}: enforce must be a mapping")
+    unknown = set(body) - ENFORCE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: enforce: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(ENFORCE_KEYS))})")
+
+    def rule_ids(key: str) -> tuple[str, ...]:
+        value = body[key]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{where}: enforce.{key}: expected a list of rule ids")
+        for rule_id in value:
+            if rule_id not in rules:
+                raise ConfigError(f"{where}: enforce.{key}: unknown rule id {rule_id!r}")
+        return tuple(value)
+
+    deny = rule_ids("deny") if "deny" in body else DEFAULT_DENY
+    log = None if body.get("log", "all") == "all" else rule_ids("log")
+    fail_open = body.get("fail-open", False)
+    if not isinstance(fail_open, bool):
+        raise ConfigError(f"{where}: enforce.fail-open must be true or false, got {fail_open!r}")
+    log_file = body.get("log-file")
+    if log_file is not None and not isinstance(log_file, str):
+        raise ConfigError(f"{where}: enforce.log-file must be a path")
+    return EnforceSettings(deny=deny, log=log, fail_open=fail_open, log_file=log_file)
 
 
 def _parse_rule_settings(

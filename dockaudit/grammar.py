@@ -684,8 +684,10 @@ def _check(cmd: DockerCommand, grammar: CommandGrammar, parser: _Parser) -> None
         spec = flag_specs.get(use.name)
         if spec is None:
             continue
-        if spec.deprecated and parser.exact:
-            parser.problem("DA006", spec.deprecated, use.flag.loc,
+        # an alias may be deprecated while the name it stands for is not (--time, --timeout)
+        named = grammar.flags.get(use.spelled.split("=", 1)[0] if use.spelled.startswith("--") else use.name)
+        if named is not None and named.deprecated and parser.exact:
+            parser.problem("DA006", named.deprecated, use.flag.loc,
                            f"remove {use.spelled}" if use.spelled.startswith("--") else None)
         if use.value is None or spec.kind == "bool" and use.value_text is None:
             continue

@@ -17,6 +17,7 @@ Also usable from tools: ``tools/capture_inspect.py`` records fixtures with it.
 from __future__ import annotations
 
 import io
+import itertools
 import ipaddress
 import os
 import shutil
@@ -109,6 +110,9 @@ def _free_subnet(offset: int = 0) -> ipaddress.IPv4Network:
         if not any(net.overlaps(other) for other in used):
             return net
     raise EngineUnavailable("no free 10.213.x.0/24 subnet for the test bridge")
+
+
+_ENGINES_STARTED = itertools.count()
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -247,8 +251,11 @@ def _unmount_under(root: Path) -> None:
         _run("umount", "-l", point)
 
 
-def start_engine(timeout: float = 30.0) -> Engine:
-    """Start a private dockerd and prepare the busybox image; raise EngineUnavailable when impossible."""
+def start_engine(timeout: float = 30.0, extra_args: tuple[str, ...] = ()) -> Engine:
+    """Start a private dockerd and prepare the busybox image; raise EngineUnavailable when impossible.
+
+    *extra_args* are more dockerd options (``--authorization-plugin=…``).
+    """
     if os.geteuid() != 0:
         raise EngineUnavailable("dockerd needs root")
     dockerd = shutil.which("dockerd") or ("/usr/sbin/dockerd" if Path("/usr/sbin/dockerd").exists() else None)
@@ -259,7 +266,7 @@ def start_engine(timeout: float = 30.0) -> Engine:
     rootfs = busybox_rootfs()
 
     root = Path(tempfile.mkdtemp(prefix="da-engine-", dir="/tmp"))
-    bridge = f"da{os.getpid() % 0xFFFFFF:x}br"
+    bridge = f"da{os.getpid() % 0xFFFFFF:x}b{next(_ENGINES_STARTED)}"  # several engines in one process
     subnet = _free_subnet()
     gateway = f"{next(subnet.hosts())}/{subnet.prefixlen}"
     for argv in (("ip", "link", "add", bridge, "type", "bridge"),
@@ -285,6 +292,7 @@ def start_engine(timeout: float = 30.0) -> Engine:
         "--storage-driver", os.environ.get("DOCKAUDIT_TEST_STORAGE_DRIVER", "overlay2"),
         "--shutdown-timeout", "2",
         "--log-level", "warn",
+        *extra_args,
     ]
     log = (root / "dockerd.log").open("wb")
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -11,27 +11,39 @@ set-up cannot pass as green.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
 import pytest
 
 from engine import Engine, EngineUnavailable, start_engine
+
+T = TypeVar("T")
 
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
-@pytest.fixture(scope="session")
-def engine() -> Iterator[Engine]:
-    """The private engine, started once per session and removed at its end."""
+@contextmanager
+def started_or_skipped(start: Callable[[], T], what: str = "the test engine",
+                       errors: tuple[type[Exception], ...] = (EngineUnavailable,)) -> Iterator[T]:
+    """What *start* returns, stopped at the end; a skip (a failure in CI) when it cannot start."""
     try:
-        started = start_engine()
-    except EngineUnavailable as exc:
+        started = start()
+    except errors as exc:
         if _in_ci():
-            pytest.fail(f"the test engine did not start: {exc}", pytrace=False)
-        pytest.skip(f"no test engine: {exc}")
+            pytest.fail(f"{what} did not start: {exc}", pytrace=False)
+        pytest.skip(f"{what} cannot run here: {exc}")
     try:
         yield started
     finally:
-        started.stop()
+        started.stop()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    """The private engine, started once per session and removed at its end."""
+    with started_or_skipped(start_engine) as started:
+        yield started

@@ -14,10 +14,11 @@ import datetime as dt
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import yaml
@@ -44,6 +45,7 @@ KNOWN_DIFFERENCES = {
 }
 
 
+T = TypeVar("T")
 MISSING_CONTAINER = re.compile(r"(?:No such container|could not get container for): ?([\w.-]+)")
 
 
@@ -117,6 +119,20 @@ def comparable(rules, static_spec: ContainerSpec) -> set[str]:
     return ids - set(KNOWN_DIFFERENCES)
 
 
+def create_each(create: Callable[[Case], T]) -> dict[str, T]:
+    """*create* of every case, by case id: four at a time, cases naming the same container one after the other."""
+    groups: dict[str, list[Case]] = {}
+    for case in CASES:
+        name = case.command.option("--name")
+        groups.setdefault(str(name.value_text) if name else case.ident, []).append(case)
+    results: dict[str, T] = {}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        made = pool.map(lambda group: [create(case) for case in group], groups.values())
+        for group, outcomes in zip(groups.values(), made, strict=True):
+            results.update(zip((c.ident for c in group), outcomes, strict=True))
+    return results
+
+
 @pytest.fixture(scope="module")
 def created(engine) -> dict[str, dict | str]:
     """Each case's inspect document, or why the engine did not create it (created four at a time)."""
@@ -140,18 +156,7 @@ def created(engine) -> dict[str, dict | str]:
         finally:
             engine.remove_containers(container_id)
 
-    def create_all(group: list[Case]) -> list[dict | str]:
-        return [create(case) for case in group]
-
-    # cases naming the same container run one after the other, the rest four at a time
-    groups: dict[str, list[Case]] = {}
-    for case in CASES:
-        name = case.command.option("--name")
-        groups.setdefault(str(name.value_text) if name else case.ident, []).append(case)
-    results: dict[str, dict | str] = {}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        for group, docs in zip(groups.values(), pool.map(create_all, groups.values()), strict=True):
-            results.update(zip((c.ident for c in group), docs, strict=True))
+    results = create_each(create)
     # a command that links to, or shares the namespace of, a container the case does not make:
     # make that container first, then try again
     engine.tag("busybox:1.36")

@@ -435,6 +435,8 @@ def test_detached_no_foreground_live():
                                          finished_at=end))
     quick = exited(0, "2025-01-01T10:00:00.123456789Z", "2025-01-01T10:00:00.456789Z")
     assert fires(process.DetachedNoForeground, quick)
+    # as a real engine recorded it: the exit written a moment before the start
+    assert fires(process.DetachedNoForeground, exited(0, "2026-11-30T02:29:44.358706945Z", "2026-11-30T02:29:44.3577983Z"))
     assert not fires(process.DetachedNoForeground,
                      exited(0, "2025-01-01T10:00:00Z", "2025-01-01T11:00:00Z"))
     assert not fires(process.DetachedNoForeground,

@@ -49,5 +49,12 @@ make_venv() {
     fi
   fi
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+  # The distribution was called dockaudit before it became dockaudit-lint: an environment
+  # made then would hold both, and the same rules twice; so would its build metadata left
+  # in the checkout, which Python finds when it runs from there.
+  if "$VENV/bin/python" -m pip show -q dockaudit >/dev/null 2>&1; then
+    "$VENV/bin/python" -m pip uninstall -q -y dockaudit >/dev/null
+  fi
+  rm -rf "$REPO/dockaudit.egg-info"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$REPO$extras"
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the whole test suite: installs what the tests need (Docker engine
+# Run the whole test suite: installs what the tests need (Docker engine and Compose
 # package, busybox for the test image, Python packages) and runs pytest.
 # The tests start their own private dockerd and stop it at the end.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"

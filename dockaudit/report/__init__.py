@@ -11,15 +11,21 @@ through the ``dockaudit_formatters`` hook; their callables are stored with
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import posixpath
+from collections import Counter
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dockaudit import __version__
 from dockaudit.model import ContainerRef, Finding, Location
 from dockaudit.rulebase import Rule
+
+if TYPE_CHECKING:
+    from dockaudit.baseline import BaselineOutcome
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Report:
     tool_version: str = __version__
     live: bool = False
     base_dir: str = "."  # what relative paths in SARIF and GitHub annotations are relative to
+    baseline: BaselineOutcome | None = None  # the known findings are already left out of findings
 
     def visible(self) -> list[Finding]:
         """The findings to print: suppressed ones only when asked for."""
@@ -60,6 +67,18 @@ class Report:
 
 
 Formatter = Callable[[Report], str]
+
+
+def baseline_note(report: Report) -> str | None:
+    """What the baseline hid and what of it no longer matches, in one sentence."""
+    outcome = report.baseline
+    if outcome is None:
+        return None
+    note = f"baseline {outcome.path}: {outcome.known} known finding{'s' if outcome.known != 1 else ''} not shown"
+    if outcome.unmatched:
+        note += (f"; {outcome.unmatched} entr{'ies' if outcome.unmatched != 1 else 'y'} no longer "
+                 "match (--write-baseline records the smaller baseline)")
+    return note
 
 
 def relative_path(path: str, base_dir: str) -> str:
@@ -83,6 +102,28 @@ def finding_subject(finding: Finding) -> str:
     return "host"
 
 
+def fingerprints(findings: list[Finding], base_dir: str = ".") -> list[str]:
+    """One stable fingerprint per finding, in order: SARIF's and the baseline's.
+
+    The rule, what the finding is about (the file relative to *base_dir*, or the
+    container) and the normalised command decide it, never the line: moving a command
+    keeps its findings' fingerprints. Identical findings are told apart by their count.
+    """
+    seen: Counter[tuple[str, str, str]] = Counter()
+    prints = []
+    for finding in findings:
+        basis = finding.fingerprint_basis if finding.fingerprint_basis is not None else finding.message
+        subject = finding_subject(finding)
+        if finding.location is not None:
+            subject = relative_path(subject, base_dir)
+        key = (finding.rule_id, subject, basis)
+        occurrence = seen[key]
+        seen[key] += 1
+        data = "\0".join((*key, str(occurrence)))
+        prints.append(hashlib.sha256(data.encode("utf-8")).hexdigest())
+    return prints
+
+
 def container_name(container: ContainerRef) -> str:
     """A container's name, or its id when it has none."""
     return container.name or container.id
@@ -98,6 +139,26 @@ def region_text(lines: tuple[str, ...], loc: Location) -> str | None:
     parts.extend(lines[loc.line : loc.end_line - 1])
     parts.append(lines[loc.end_line - 1][: loc.end_column - 1])
     return "\n".join(parts)
+
+
+# Characters a terminal acts on instead of showing: C0 controls but tab and line feed,
+# DEL, C1 controls (U+009B is a one-byte CSI), and the bidirectional overrides and
+# isolates that make a line read differently from what it holds.
+_BIDI_CONTROLS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)
+_UNPRINTABLE = {
+    code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if code not in (0x09, 0x0A)
+} | {code: f"\\u{code:04x}" for code in _BIDI_CONTROLS}
+
+
+def printable(text: str) -> str:
+    """*text* with every control character spelt as an escape (ESC as ``\\x1b``).
+
+    Tab and line feed are kept: each format lays them out itself. Checked files and
+    container labels are untrusted: nothing in them may reach a terminal raw.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return text.translate(_UNPRINTABLE)
 
 
 def one_line(text: str) -> str:
@@ -153,5 +214,6 @@ FORMATTERS: FormatterRegistry = FormatterRegistry(
         "sarif": "dockaudit.report.sarif",
         "github": "dockaudit.report.github",
         "parsable": "dockaudit.report.parsable",
+        "markdown": "dockaudit.report.markdown",
     }
 )

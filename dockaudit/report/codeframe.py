@@ -11,6 +11,7 @@ A span across continuation lines is underlined from its start column on the
 first line through its end column on the last. Tabs are expanded to
 `TAB_SIZE` columns before anything is measured, and widths are counted in
 terminal cells, so the carets stay under the words whatever the line holds.
+Control characters are shown escaped (ESC as ``\\x1b``) and measured as shown.
 A line wider than the console is shifted left so the span stays in view.
 """
 
@@ -24,6 +25,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from dockaudit.model import Location
+from dockaudit.report import printable
 
 TAB_SIZE = 8
 SEPARATOR = " │ "
@@ -53,7 +55,7 @@ class CodeFrame:
         first = max(1, loc.line - self.context)
         last = min(len(self.lines), end_line + self.context)
         gutter = len(str(last))
-        shown = {n: self.lines[n - 1].expandtabs(TAB_SIZE) for n in range(first, last + 1)}
+        shown = {n: _shown(self.lines[n - 1]) for n in range(first, last + 1)}
         spans = {n: self._span(n) for n in range(loc.line, end_line + 1)}
 
         offset = 0
@@ -111,9 +113,14 @@ def render_code_frame(
     return CodeFrame(tuple(lines), loc, context, style, label)
 
 
+def _shown(line: str) -> str:
+    """*line* as the frame prints it: tabs expanded, control characters escaped."""
+    return printable(line.expandtabs(TAB_SIZE))
+
+
 def _cells(prefix: str) -> int:
-    """Terminal cells *prefix* takes at the start of a line, tabs expanded."""
-    return cell_len(prefix.expandtabs(TAB_SIZE))
+    """Terminal cells *prefix* takes at the start of a line as the frame prints it."""
+    return cell_len(_shown(prefix))
 
 
 def _drop_cells(text: str, cells: int) -> tuple[str, int]:

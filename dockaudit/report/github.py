@@ -3,13 +3,15 @@
 ``::error file=deploy.sh,line=3,col=5,endLine=3,endColumn=17,title=DA501 privileged::message``.
 Errors become ``::error``, warnings ``::warning``, info ``::notice``. Paths are
 relative to the report's base directory (the workspace in Actions). Live
-findings have no file: the title names the container instead.
+findings have no file: the title names the container instead. Control characters
+other than line breaks are escaped (ESC as ``\\x1b``): the log is shown in a terminal
+emulator in the browser.
 """
 
 from __future__ import annotations
 
 from dockaudit.model import Finding, Severity
-from dockaudit.report import Notification, Report, container_name, suppressed_note
+from dockaudit.report import Notification, Report, container_name, printable, suppressed_note
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -22,7 +24,7 @@ def render(report: Report) -> str:
 
 def escape_data(text: str) -> str:
     """Escape a workflow command's message."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(text: str) -> str:

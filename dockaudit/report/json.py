@@ -34,7 +34,7 @@ def finding_dict(finding: Finding) -> dict:
 def summary(report: Report) -> dict:
     active = [f for f in report.findings if f.suppressed is None]
     by_severity = Counter(str(f.severity) for f in active)
-    return {
+    counts = {
         "findings": len(active),
         "error": by_severity.get("error", 0),
         "warning": by_severity.get("warning", 0),
@@ -43,6 +43,10 @@ def summary(report: Report) -> dict:
         "by_rule": dict(sorted(Counter(f.rule_id for f in active).items())),
         "files": len(report.files),
     }
+    if report.baseline is not None:
+        outcome = report.baseline
+        counts["baseline"] = {"file": outcome.path, "known": outcome.known, "unmatched": outcome.unmatched}
+    return counts
 
 
 def render(report: Report) -> str:

@@ -10,11 +10,9 @@ code scanning see a new alert.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,7 +22,7 @@ from dockaudit.report import (
     Notification,
     Report,
     container_name,
-    finding_subject,
+    fingerprints,
     region_text,
 )
 from dockaudit.rulebase import Rule
@@ -67,9 +65,9 @@ def render(report: Report) -> str:
 def sarif_log(report: Report) -> dict[str, Any]:
     rules = _rule_descriptors(report)
     index = {descriptor["id"]: i for i, descriptor in enumerate(rules)}
-    fingerprints = _fingerprints(report.findings)
+    prints = fingerprints(report.findings, report.base_dir)
     results = [
-        _result(report, finding, index[finding.rule_id], fingerprints[i])
+        _result(report, finding, index[finding.rule_id], prints[i])
         for i, finding in enumerate(report.findings)
         if finding.suppressed is None or report.show_suppressed
     ]
@@ -169,20 +167,6 @@ def _tags(rule: type[Rule]) -> list[str]:
 
 
 # --- results -------------------------------------------------------------
-
-
-def _fingerprints(findings: list[Finding]) -> list[str]:
-    """One stable fingerprint per finding, in order; identical ones are told apart by count."""
-    seen: Counter[tuple[str, str, str]] = Counter()
-    prints = []
-    for finding in findings:
-        basis = finding.fingerprint_basis if finding.fingerprint_basis is not None else finding.message
-        key = (finding.rule_id, finding_subject(finding), basis)
-        occurrence = seen[key]
-        seen[key] += 1
-        data = "\0".join((*key, str(occurrence)))
-        prints.append(hashlib.sha256(data.encode("utf-8")).hexdigest())
-    return prints
 
 
 def _result(report: Report, finding: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:

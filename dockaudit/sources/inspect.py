@@ -284,6 +284,29 @@ def spec_from_inspect(
     )
 
 
+def spec_from_create_body(body: Mapping[str, Any], name: str | None = None) -> ContainerSpec:
+    """The `ContainerSpec` of a ``POST /containers/create`` request body.
+
+    The body is the container's ``Config`` with ``HostConfig`` and
+    ``NetworkingConfig`` beside it; *name* comes from the request's ``?name=``.
+    It is read by the same mapping as inspect output. A request holds only what
+    the client asked for, so nothing in it is an engine default to undo, except
+    that an explicit ``--cgroupns`` is kept whatever the daemon's default.
+    """
+    config = {key: value for key, value in body.items() if key not in ("HostConfig", "NetworkingConfig")}
+    endpoints = _dict(_dict(body.get("NetworkingConfig")).get("EndpointsConfig"))
+    document = {
+        "Name": name or "",
+        "Config": config,
+        "HostConfig": _dict(body.get("HostConfig")),
+        "NetworkSettings": {"Networks": endpoints},
+    }
+    return spec_from_inspect(document, _REQUESTED)
+
+
+_REQUESTED = HostInfo(security_options=("name=cgroupns",))  # host stays host: nothing is a default
+
+
 def _image_ref(value: Any) -> ImageRef | None:
     text = _str(value)
     if text is None or SENTINEL in text:
