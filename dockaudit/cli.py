@@ -78,7 +78,6 @@ def _is_markdown_file(path: Path) -> bool:
 
 
 PLAIN_TEXT_SUFFIXES = (".txt", ".text", ".rst", ".adoc", ".asciidoc")
-COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 
 
 def not_a_source(path: Path) -> str | None:
@@ -97,8 +96,6 @@ def not_a_source(path: Path) -> str | None:
     if name in ("dockerfile", "containerfile") or name.startswith(("dockerfile.", "containerfile.")) \
             or suffix in (".dockerfile", ".containerfile"):
         return "not checked: a Dockerfile builds an image; dockaudit reads how containers are started"
-    if name in COMPOSE_NAMES or (name.startswith(("compose.", "docker-compose.")) and suffix in (".yaml", ".yml")):
-        return "not checked: a Compose file, which `dockaudit check` does not read"
     if not suffix or _has_shell_shebang(path):
         return None
     if suffix == ".json":
@@ -115,11 +112,39 @@ def _walk_error(inputs: Inputs, given: str):
     return report
 
 
-def collect(paths: Sequence[str], kind: str | None = None) -> Inputs:
-    """Expand directories (shell files by suffix or shebang, and Markdown); keep files as given.
+_YAML_SUFFIXES = (".yml", ".yaml")
+
+
+def _overridden(path: Path) -> Path | None:
+    """The Compose file that *path* overrides, when it is an override file beside it."""
+    if not path.name.lower().endswith(_YAML_SUFFIXES):
+        return None
+    from dockaudit.sources.compose_names import OVERRIDE_OF
+
+    for base in OVERRIDE_OF.get(path.name.lower(), ()):
+        if Path(path.parent, base).is_file():
+            return Path(path.parent, base)
+    return None
+
+
+def _is_compose_file(path: Path, also_compose=None) -> bool:
+    """A Compose file by name, or by a ``compose:`` glob of the configuration; an override file
+    beside the file it overrides is read with that file, not on its own."""
+    if also_compose is not None and also_compose(str(path)):
+        return _overridden(path) is None
+    if not path.name.lower().endswith(_YAML_SUFFIXES):
+        return False
+    from dockaudit.sources.compose_names import is_compose_name
+
+    return is_compose_name(path.name) and _overridden(path) is None
+
+
+def collect(paths: Sequence[str], kind: str | None = None, also_compose=None) -> Inputs:
+    """Expand directories (shell files by suffix or shebang, Markdown, Compose files); keep files as given.
 
     A file given by name that is none of those is a notification, unless *kind* says how
-    to read every file.
+    to read every file. *also_compose* tells the files to read as Compose files whatever
+    their name (``--compose``, a ``compose:`` glob).
     """
     inputs = Inputs()
     seen: set[str] = set()
@@ -142,16 +167,21 @@ def collect(paths: Sequence[str], kind: str | None = None) -> Inputs:
                     candidate = Path(root, name)
                     if candidate.is_symlink() and not candidate.exists():
                         continue
-                    if _is_markdown_file(candidate) or _is_shell_file(candidate):
+                    if _is_markdown_file(candidate) or _is_shell_file(candidate) or \
+                            _is_compose_file(candidate, also_compose):
                         add(str(candidate))
         elif path.is_symlink() and not path.exists():
             inputs.notes.append((given, "cannot read: a broken or looping symbolic link", "error"))
         elif path.exists():
-            reason = None if kind else not_a_source(path)
-            if reason:
-                inputs.notes.append((given, reason, "error"))
+            base = _overridden(path)
+            if base is not None or _is_compose_file(path, also_compose):
+                add(str(base) if base is not None else given)  # an override is read with its file
             else:
-                add(given)
+                reason = None if kind else not_a_source(path)
+                if reason:
+                    inputs.notes.append((given, reason, "error"))
+                else:
+                    add(given)
         else:
             inputs.notes.append((given, "no such file or directory", "error"))
     return inputs
@@ -300,12 +330,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:  # the --config file itself is wrong: nothing can be checked
         _error(str(exc))
         return EXIT_ERROR
+    given = [*args.paths, *args.compose]
     try:
-        base_config = finder.for_path(args.paths[0] if args.paths[0] != "-" else None)
+        base_config = finder.for_path(given[0] if given[0] != "-" else None)
     except ConfigError:
         base_config = Config()  # reported below, with the files it applies to
 
-    inputs = collect(args.paths, args.kind)
+    inputs = collect(given, args.kind, _config_compose(finder, args.compose))
     notifications = [Notification(path, message, level) for path, message, level in inputs.notes]
     hard_error = any(level == "error" for _, _, level in inputs.notes)
     engines: dict[int, Engine] = {}
@@ -341,12 +372,26 @@ def cmd_check(args: argparse.Namespace) -> int:
                 effective = replace(effective, profile=args.profile)
             engine = engines[id(config)] = Engine(loaded.rules, effective, today=_today())
             enabled_rules.update({r.id: type(r) for r in engine.rules})
-        try:
-            script = read_script(source.text, shown, kind=args.kind)
-        except RecursionError:
-            notifications.append(Notification(shown, "too deeply nested to read", "error"))
-            hard_error = True
-            continue
+        if _reads_as_compose(path, shown, args, config):
+            from dockaudit.sources.compose import read_compose
+            from dockaudit.sources.compose_load import ComposeError
+
+            try:
+                compose = read_compose(source.text, shown)
+            except ComposeError as exc:
+                notifications.append(Notification(shown, f"not read as a Compose file: {exc}", "error"))
+                hard_error = True
+                continue
+            notifications.extend(Notification(shown, note, "warning") for note in compose.notes)
+            files.update(compose.files)
+            script = compose.script
+        else:
+            try:
+                script = read_script(source.text, shown, kind=args.kind)
+            except RecursionError:
+                notifications.append(Notification(shown, "too deeply nested to read", "error"))
+                hard_error = True
+                continue
         result = engine.check_script(script)
         if args.fix or args.diff:
             fixed = _fix(args, path, shown, source, script, result.findings, fixes, notifications)
@@ -400,6 +445,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if at_or_above(findings, fail_on) else EXIT_OK
 
 
+def _config_compose(finder, given: Sequence[str] = ()):
+    """A test for the files given with --compose and the ``compose`` globs of the configuration."""
+    from dockaudit.config import ConfigError
+
+    def reads_as_compose(path: str) -> bool:
+        if path in given:
+            return True
+        try:
+            return finder.for_path(path).reads_as_compose(path)
+        except ConfigError:
+            return False
+
+    return reads_as_compose
+
+
+def _reads_as_compose(path: str, shown: str, args: argparse.Namespace, config=None) -> bool:
+    """Whether to read *path* as a Compose file: --kind, --compose, its name, or a config glob."""
+    if args.kind is not None:
+        return args.kind == "compose"
+    if path in getattr(args, "compose", ()) or (config is not None and config.reads_as_compose(path)):
+        return True
+    if not shown.lower().endswith(_YAML_SUFFIXES):
+        return False  # a script or Markdown file: nothing of Compose is imported
+    from dockaudit.sources.compose_names import is_compose_name
+
+    return is_compose_name(Path(shown).name)
 @dataclass
 class _Fixes:
     diffs: list[str] = field(default_factory=list)
@@ -489,7 +560,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             status = EXIT_ERROR
         entries.extend(spec_to_dict(spec) for spec in specs)
     else:
-        inputs = collect(args.paths, args.kind)
+        inputs = collect([*args.paths, *args.compose], args.kind, lambda p: p in args.compose)
         for path, message, _level in inputs.notes:
             _error(f"{path}: {message}")
             status = EXIT_ERROR
@@ -500,6 +571,15 @@ def cmd_show(args: argparse.Namespace) -> int:
                 status = EXIT_ERROR
                 continue
             shown = "<stdin>" if path == "-" else path
+            if _reads_as_compose(path, shown, args):
+                from dockaudit.sources.compose_load import ComposeError
+
+                try:
+                    entries.extend(_compose_entries(source.text, shown))
+                except ComposeError as exc:
+                    _error(f"{shown}: not read as a Compose file: {exc}")
+                    status = EXIT_ERROR
+                continue
             script = read_script(source.text, shown, kind=args.kind)
             stated = _rules_and_config(args, None if path == "-" else path)[1].purpose_of(shown)
             if stated is not None:
@@ -535,6 +615,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     else:
         _show_rich(entries)
     return status
+
+
+def _compose_entries(text: str, shown: str) -> list[dict]:
+    """One ``show`` entry per service of a Compose file."""
+    from dockaudit.sources.compose import read_compose
+    from dockaudit.specjson import spec_to_dict
+
+    entries = []
+    read = read_compose(text, shown)
+    for service, entry in zip(read.services, read.script.commands, strict=True):
+        command = entry.command
+        entries.append({
+            "location": f"{command.loc.path}:{command.loc.line}:{command.loc.column}",
+            "command": f"compose service {service}",
+            "service": service,
+            "problems": [
+                {"rule": p.rule_id, "message": p.message, "line": p.loc.line, "column": p.loc.column}
+                for p in command.problems
+            ],
+            "spec": spec_to_dict(entry.spec) if entry.spec is not None else None,
+        })
+    return entries
 
 
 def _show_rich(entries: list[dict]) -> None:
@@ -802,12 +904,14 @@ def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dockaudit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check", help="check shell scripts and Markdown files", epilog=EXIT_CODES,
+    check = sub.add_parser("check", help="check shell scripts, Markdown and Compose files", epilog=EXIT_CODES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; - reads standard input")
     _add_report_options(check)
     check.add_argument("--no-inline-ignores", action="store_true", help="ignore # dockaudit ignore=… comments")
-    check.add_argument("--kind", choices=("shell", "markdown"), help="read every file as this kind")
+    check.add_argument("--kind", choices=("shell", "markdown", "compose"), help="read every file as this kind")
+    check.add_argument("--compose", action="append", default=[], metavar="FILE",
+                       help="also check FILE as a Compose file, whatever its name (repeatable)")
     check.add_argument("--stdin-filename", help="the name to report for standard input")
     check.add_argument("--profile", choices=("default", "strict"),
                        help="the rule profile, over the configuration's (strict: every rule)")
@@ -830,7 +934,9 @@ def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
     show.add_argument("paths", nargs="+", metavar="PATH")
     show.add_argument("-f", "--format", choices=("text", "json"), default="text")
     show.add_argument("--inspect", action="store_true", help="the files are docker inspect JSON")
-    show.add_argument("--kind", choices=("shell", "markdown"), help="read every file as this kind")
+    show.add_argument("--kind", choices=("shell", "markdown", "compose"), help="read every file as this kind")
+    show.add_argument("--compose", action="append", default=[], metavar="FILE",
+                      help="also show FILE as a Compose file, whatever its name (repeatable)")
     show.add_argument("--config", metavar="FILE", help="use this configuration (its purpose: globs)")
     show.set_defaults(func=cmd_show)
 
@@ -888,7 +994,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "dockaudit") -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    if args.command == "check" and not args.paths:
+    if args.command == "check" and not args.paths and not args.compose:
         _error("no files given (use - for standard input)")
         return EXIT_ERROR
     if args.command == "check" and args.fix and "-" in args.paths:

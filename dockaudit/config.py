@@ -22,7 +22,7 @@ from dockaudit.rulebase import Rule
 CONFIG_NAMES = (".dockaudit.yaml", ".dockaudit.yml")
 PROFILES = ("default", "cis", "strict")  # each holds the rules of the ones before it
 FAIL_ON = ("error", "warning", "info", "never")
-TOP_KEYS = {"rules", "exclude", "fail-on", "profile", "inline-ignores", "purpose", "enforce"}
+TOP_KEYS = {"rules", "exclude", "fail-on", "profile", "inline-ignores", "purpose", "enforce", "compose"}
 ENFORCE_KEYS = {"deny", "log", "fail-open", "log-file"}
 # what `dockaudit enforce` denies unless `enforce.deny` says otherwise: never right on a shared host
 DEFAULT_DENY = ("DA205", "DA501", "DA502", "DA504", "DA505", "DA506", "DA507", "DA508", "DA512", "DA801", "DA802")
@@ -68,6 +68,7 @@ class Config:
     path: str | None = None  # the file it came from
     purpose: tuple[tuple[str, str], ...] = ()  # (path glob, purpose): what files are for
     enforce: EnforceSettings = field(default_factory=EnforceSettings)
+    compose: tuple[str, ...] = ()  # globs of files to read as Compose files, whatever their name
 
     def is_enabled(self, rule: type[Rule]) -> bool:
         settings = self.rules.get(rule.id)
@@ -108,6 +109,10 @@ class Config:
         """True when *path* matches an ``exclude`` pattern (glob, on the path or any part)."""
         return any(self._matches(path, pattern) for pattern in self.exclude)
 
+    def reads_as_compose(self, path: str) -> bool:
+        """True when *path* matches a ``compose`` pattern: read it as a Compose file."""
+        return any(self._matches(path, pattern) for pattern in self.compose)
+
     def _matches(self, path: str, pattern: str) -> bool:
         # as_posix() drops a leading "./" and keeps the dot of ".github" (lstrip("./") would not)
         norm = Path(path).as_posix() if path not in (".", "") else path
@@ -136,6 +141,7 @@ class Config:
             "exclude": list(self.exclude),
             "purpose": dict(self.purpose),
             "enforce": self.enforce.to_dict(),
+            "compose": list(self.compose),
             "rules": {
                 rule_id: {
                     "enabled": self.is_enabled(rule),
@@ -169,6 +175,11 @@ def parse_config(data: Any, rules: Mapping[str, type[Rule]], where: str) -> Conf
         exclude = [exclude]
     if not isinstance(exclude, list) or not all(isinstance(p, str) for p in exclude):
         raise ConfigError(f"{where}: exclude must be a list of path patterns")
+    compose = data.get("compose", [])
+    if isinstance(compose, str):
+        compose = [compose]
+    if not isinstance(compose, list) or not all(isinstance(p, str) for p in compose):
+        raise ConfigError(f"{where}: compose must be a list of path patterns")
     inline = data.get("inline-ignores", True)
     if not isinstance(inline, bool):
         raise ConfigError(f"{where}: inline-ignores must be true or false, got {inline!r}")
@@ -194,6 +205,7 @@ def parse_config(data: Any, rules: Mapping[str, type[Rule]], where: str) -> Conf
         path=where,
         purpose=tuple((str(k), str(v)) for k, v in purpose.items()),
         enforce=_parse_enforce(data.get("enforce"), rules, where),
+        compose=tuple(compose),
     )
 
 

@@ -294,7 +294,7 @@ def _bases_at(script: Script, lines: list[int]) -> dict[int, str]:
 
 def _covers(suppression: Suppression, finding: Finding) -> bool:
     loc = finding.location
-    if loc is None:
+    if loc is None or loc.path != suppression.loc.path:  # a Compose project spans several files
         return False
     return suppression.file_wide or suppression.first_line <= loc.line <= suppression.last_line
 

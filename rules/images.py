@@ -25,12 +25,17 @@ def shown(image: ImageRef) -> str:
     return image.raw or image.repository
 
 
-class ImageLatest(Rule):
-    """The image is not pinned to a version: no tag, or `:latest`.
+# Tags that name a channel, not a version: each is moved to every new build of that channel.
+FLOATING_TAGS = frozenset({"latest", "stable", "edge", "nightly", "dev", "test"})
 
-    `latest` is whatever was pushed last. The same script starts a different
-    program on another day or another host, and a rollback has nothing to go
-    back to.
+
+class ImageLatest(Rule):
+    """The image is not pinned to a version: no tag, or a floating tag such as `:latest`.
+
+    `latest` is whatever was pushed last; `stable`, `edge`, `nightly`, `dev`
+    and `test` likewise move to every new build of their channel. The same
+    script starts a different program on another day or another host, and a
+    rollback has nothing to go back to.
 
     **Anti-pattern**
     ```bash
@@ -73,11 +78,11 @@ class ImageLatest(Rule):
                 spec.where("image"),
                 f"pin a version, e.g. {image.raw}:<version> (or @sha256:<digest>)",
             )
-        elif image.tag == "latest":
+        elif image.tag.lower() in FLOATING_TAGS:
             yield Violation(
-                f"image {shown(image)} uses the floating tag :latest",
+                f"image {shown(image)} uses the floating tag :{image.tag}",
                 spec.where("image"),
-                "pin a version tag (or @sha256:<digest>) instead of :latest",
+                f"pin a version tag (or @sha256:<digest>) instead of :{image.tag}",
             )
 
 

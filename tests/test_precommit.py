@@ -33,6 +33,13 @@ GOOD_SCRIPT = "#!/bin/sh\ndocker run --rm koalaman/shellcheck:v0.10.0 --version\
 BAD_MARKDOWN = "# Deploy\n\n```bash\ndocker run -d --restart always --privileged nginx:1.25\n```\n"
 GOOD_MARKDOWN = "# Check\n\n```bash\ndocker run --rm koalaman/shellcheck:v0.10.0 --version\n```\n"
 
+GOOD_COMPOSE = (
+    "services:\n  check:\n    image: koalaman/shellcheck:v0.10.0\n    command: [\"--version\"]\n"
+    "    mem_limit: 256m\n    logging:\n      options:\n        max-size: 10m\n"
+)
+BAD_COMPOSE = "services:\n  web:\n    image: nginx:1.27\n    restart: always\n"
+OVERRIDE_COMPOSE = "services:\n  web:\n    privileged: true\n"
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "dockaudit tests",
     "GIT_AUTHOR_EMAIL": "tests@dockaudit.invalid",
@@ -116,7 +123,11 @@ def project(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str
         "good.sh": GOOD_SCRIPT,
         "BAD.md": BAD_MARKDOWN,
         "GOOD.md": GOOD_MARKDOWN,
+        "compose.yaml": GOOD_COMPOSE,
+        "deploy/docker-compose.yml": BAD_COMPOSE,
+        "deploy/docker-compose.override.yml": OVERRIDE_COMPOSE,
     }.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
     _git(root, environment, "init", "--quiet")
     _git(root, environment, "add", "--all")
@@ -160,7 +171,8 @@ def run_hook(pre_commit: list[str], environment: dict[str, str], hook_repo: Path
         f"    rev: {rev}\n"
         "    hooks:\n"
         "      - id: dockaudit\n"
-        "      - id: dockaudit-markdown\n",
+        "      - id: dockaudit-markdown\n"
+        "      - id: dockaudit-compose\n",
         encoding="utf-8",
     )
     _git(project, environment, "add", ".pre-commit-config.yaml")
@@ -207,5 +219,15 @@ def test_the_markdown_hook_checks_code_blocks(run_hook) -> None:
     assert bad.returncode == 1, _explain(bad)
     assert "BAD.md:4:" in bad.stdout and "DA501" in bad.stdout, _explain(bad)
     good = run_hook("dockaudit-markdown", "GOOD.md", "good.sh")
+    assert good.returncode == 0, _explain(good)
+    assert "Passed" in good.stdout, _explain(good)
+
+
+def test_the_compose_hook_checks_compose_files_with_their_override(run_hook) -> None:
+    bad = run_hook("dockaudit-compose", "deploy/docker-compose.override.yml", "bad.sh")
+    assert bad.returncode == 1, _explain(bad)
+    assert "deploy/docker-compose.override.yml:3:5:" in bad.stdout and "DA501" in bad.stdout, _explain(bad)
+    assert "deploy/docker-compose.yml:2:3:" in bad.stdout and "bad.sh" not in bad.stdout, _explain(bad)
+    good = run_hook("dockaudit-compose", "compose.yaml", "GOOD.md")
     assert good.returncode == 0, _explain(good)
     assert "Passed" in good.stdout, _explain(good)
