@@ -51,5 +51,9 @@ def spec_to_dict(spec: ContainerSpec) -> dict[str, Any]:
         data["lifecycle"] = {"verdict": spec.lifecycle, "why": spec.lifecycle_why}
     if spec.image_origin is not None:
         data["image_origin"] = spec.image_origin
-    data.update(to_data(spec))
+    body = to_data(spec)
+    swarm = body.pop("service", None)  # the Swarm service a spec stands for, beside "service" above
+    if swarm is not None:
+        data["swarm_service"] = swarm
+    data.update(body)
     return data
