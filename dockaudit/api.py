@@ -44,7 +44,6 @@ def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> 
     """Parse *text* into a `Script`: every docker command, its spec, its suppressions."""
     from dockaudit.grammar import parse_invocation
     from dockaudit.normalize import spec_from_command
-    from dockaudit.sources.swarm import SERVICE_COMMANDS, spec_from_service_command
     from dockaudit.suppress import build_suppressions
 
     kind = kind or guess_kind(path, text)
@@ -60,8 +59,11 @@ def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> 
     for invocation in extraction.invocations:
         command = parse_invocation(invocation)
         spec = spec_from_command(command) if command.subcommand in (("run",), ("create",)) else None
-        if command.subcommand in SERVICE_COMMANDS:
-            spec = spec_from_service_command(command)
+        if command.subcommand[:1] == ("service",):  # Swarm support only when a file uses it
+            from dockaudit.sources.swarm import SERVICE_COMMANDS, spec_from_service_command
+
+            if command.subcommand in SERVICE_COMMANDS:
+                spec = spec_from_service_command(command)
         commands.append(ScriptCommand(command=command, spec=spec))
     lines = TextLines(text)
     commands, purpose, scopes = _intent(path, kind, lines, commands)

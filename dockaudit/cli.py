@@ -522,11 +522,11 @@ def _finish_diff(fixes: _Fixes, notifications, failed: bool) -> int:
 
 def _baseline(args: argparse.Namespace, findings: list, checked: list[str]):
     """The findings left once the baseline is applied (written first with --write-baseline)."""
-    from dockaudit.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
-
     path = args.write_baseline or args.baseline
     if not path:
         return findings, None
+    from dockaudit.baseline import BaselineError, apply_baseline, read_baseline, write_baseline
+
     try:
         if args.write_baseline:
             count = write_baseline(path, findings)

@@ -10,3 +10,6 @@ the same rules, under the ``enforce:`` section of the configuration.
 - `log`: the decision log, JSON lines with secrets redacted
 - `server`: the plugin protocol over a Unix socket
 """
+
+# Where dockerd looks for a plugin named "dockaudit" (--authorization-plugin=dockaudit).
+DEFAULT_SOCKET = "/run/docker/plugins/dockaudit.sock"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
+
+from dockaudit.enforce import DEFAULT_SOCKET
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from dockaudit.enforce.server import DEFAULT_SOCKET
-
+    """The ``enforce`` subcommand; it imports nothing of the server, which only ``serve`` needs."""
     enforce = sub.add_parser("enforce", help="judge requests at the engine: a Docker authorization plugin")
     actions = enforce.add_subparsers(dest="enforce_command", metavar="ACTION", required=True)
     serve = actions.add_parser(
@@ -34,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
     from dockaudit.cli import EXIT_ERROR, EXIT_OK, UsageError, _error, _rules_and_config
     from dockaudit.enforce.judge import Policy, warm_up
     from dockaudit.enforce.log import DecisionLog

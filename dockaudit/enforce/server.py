@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from dockaudit.enforce import DEFAULT_SOCKET  # noqa: F401  (the plugin's default address)
 from dockaudit.enforce.judge import Decision, Policy, judge
 from dockaudit.enforce.log import DecisionLog
 
-DEFAULT_SOCKET = "/run/docker/plugins/dockaudit.sock"
 CONTENT_TYPE = "application/vnd.docker.plugins.v1+json"
 MAX_REQUEST = 4 * 1024 * 1024  # the engine passes on bodies below 1 MiB, base64 makes them 4/3 larger
 

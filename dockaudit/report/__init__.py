@@ -11,7 +11,6 @@ through the ``dockaudit_formatters`` hook; their callables are stored with
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import posixpath
@@ -112,6 +111,8 @@ def fingerprints(findings: list[Finding], base_dir: str = ".") -> list[str]:
     container) and the normalised command decide it, never the line: moving a command
     keeps its findings' fingerprints. Identical findings are told apart by their count.
     """
+    import hashlib  # only SARIF and baselines ask for fingerprints
+
     seen: Counter[tuple[str, str, str]] = Counter()
     prints = []
     for finding in findings:
