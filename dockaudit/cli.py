@@ -913,8 +913,9 @@ def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
     check.add_argument("--compose", action="append", default=[], metavar="FILE",
                        help="also check FILE as a Compose file, whatever its name (repeatable)")
     check.add_argument("--stdin-filename", help="the name to report for standard input")
-    check.add_argument("--profile", choices=("default", "strict"),
-                       help="the rule profile, over the configuration's (strict: every rule)")
+    check.add_argument("--profile", choices=("default", "cis", "strict"),
+                       help="the rule profile, over the configuration's (cis: CIS hardening on every "
+                            "container that may keep running; strict: every rule)")
     check.add_argument("--also-output", metavar="FORMAT=FILE", type=_format_and_file, action="append",
                        help="also write the report in FORMAT to FILE (repeatable), e.g. sarif=dockaudit.sarif")
     fixing = check.add_mutually_exclusive_group()

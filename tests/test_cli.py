@@ -243,3 +243,11 @@ def test_show_says_what_the_file_and_each_container_are_for(tmp_path: Path) -> N
     assert first["purpose"]["verdict"] == "ci-test"
     assert first["spec"]["lifecycle"] == {"verdict": "temporary",
                                           "why": "the same file stops or removes it again"}
+
+
+def test_every_profile_of_the_configuration_is_a_profile_of_the_command_line() -> None:
+    from dockaudit.cli import build_parser
+    from dockaudit.config import PROFILES
+
+    for profile in PROFILES:
+        assert build_parser().parse_args(["check", "--profile", profile, "x.sh"]).profile == profile
