@@ -38,6 +38,7 @@ services; the engine applies both (see `dockaudit.engine`).
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -68,7 +69,7 @@ class Purpose:
 _TEST_WORDS = frozenset({"test", "tests", "testing", "ci", "qa", "e2e", "integration", "spec",
                          "specs", "smoke", "bats", "circleci", "buildkite", "jenkins"})
 _BUILD_WORDS = frozenset({"build", "release", "package", "publish", "dist", "compile", "bake"})
-_DEV_WORDS = frozenset({"dotfiles", "bashrc", "zshrc", "aliases", "profile", "desktop"})
+_DEV_WORDS = frozenset({"dotfiles", "bashrc", "zshrc", "aliases", "desktop"})
 # A desktop program run from a container: the X11 socket or display handed in.
 _DESKTOP = re.compile(r"/tmp/\.X11-unix|DISPLAY=|WAYLAND_DISPLAY|XDG_RUNTIME_DIR")
 _FUNCTION = re.compile(r"^\s*(?:function\s+)?([A-Za-z_][\w:.-]*)\s*\(\)|^\s*function\s+([A-Za-z_][\w:.-]*)")
@@ -84,7 +85,10 @@ def guess_purpose(path: str, kind: str, text_lines: Sequence[str],
     if kind == "markdown":
         return Purpose("doc", "a Markdown document: its commands are examples for a reader")
     pure = PurePosixPath(path.replace("\\", "/"))
-    parts = pure.parts[-4:] if pure.is_absolute() else pure.parts  # not the checkout's own location
+    parts = pure.parts
+    if pure.is_absolute():  # the words of the project's own folders, not of where it is checked out
+        relative = os.path.relpath(path, os.getcwd())
+        parts = PurePosixPath(relative).parts if not relative.startswith("..") else pure.parts[-3:]
     words = {w for part in parts for w in re.findall(r"[a-z0-9]+", part.lower())}
     name = pure.name
     if name.startswith(".") or words & _DEV_WORDS:
