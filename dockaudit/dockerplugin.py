@@ -8,7 +8,9 @@ it: the global options the user gave the CLI (``--context``, ``-H``,
 ``--config``, TLS) come first, and the plugin must honour them as the CLI
 does. ``docker audit live`` audits the engine they name, resolved the CLI's way:
 ``-H``, else ``--context``, else ``DOCKER_HOST``, else ``DOCKER_CONTEXT``, else
-the current context of the CLI's configuration, else the local socket.
+the current context of the CLI's configuration, else the local socket. The
+plugin passes ``-H`` and ``--context`` on to ``dockaudit live``, which reads the
+context store itself.
 
 `install` writes the plugin: a small shell script that runs this module with
 the Python that dockaudit is installed in.
@@ -16,7 +18,6 @@ the Python that dockaudit is installed in.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shlex
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockaudit import __version__
+from dockaudit.sources import contexts
 
 PLUGIN_NAME = "audit"
 EXECUTABLE = f"docker-{PLUGIN_NAME}"
@@ -38,8 +40,6 @@ METADATA = {
     "ShortDescription": "Audit how containers are started: scripts, Markdown, live engines",
     "URL": "https://github.com/dockaudit/dockaudit",
 }
-DEFAULT_CONTEXT = "default"
-
 # The docker CLI's global options: those taking a value, and flags.
 _VALUED = {"--config": "config", "-c": "context", "--context": "context", "-H": "host", "--host": "host",
            "-l": "log_level", "--log-level": "log_level", "--tlscacert": "tlscacert",
@@ -65,20 +65,18 @@ class GlobalOptions:
 
 @dataclass(frozen=True)
 class Target:
-    """The engine ``docker audit live`` reads: its address and the TLS environment to use."""
+    """The engine ``docker audit live`` reads: the ``live`` options that name it, and the
+    environment (configuration folder, TLS) to read it with."""
 
-    host: str | None  # None: DOCKER_HOST or the local socket, as dockaudit reads them
+    options: tuple[str, ...] = ()  # --host H or --context C; empty: live resolves it as the CLI does
     environment: dict[str, str] = field(default_factory=dict)
 
 
 def config_dir(options: GlobalOptions | None = None, environ: dict[str, str] | None = None) -> Path:
     """The docker CLI's configuration folder: --config, else DOCKER_CONFIG, else ~/.docker."""
-    environ = os.environ if environ is None else environ
     if options is not None and options.config:
         return Path(options.config).expanduser()
-    if environ.get("DOCKER_CONFIG"):
-        return Path(environ["DOCKER_CONFIG"]).expanduser()
-    return Path.home() / ".docker"
+    return contexts.config_dir(environ)
 
 
 def split_arguments(argv: Sequence[str]) -> tuple[GlobalOptions, list[str]]:
@@ -114,56 +112,24 @@ def split_arguments(argv: Sequence[str]) -> tuple[GlobalOptions, list[str]]:
 
 
 def resolve_target(options: GlobalOptions, environ: dict[str, str] | None = None) -> Target:
-    """The engine the docker CLI would talk to with these global options."""
-    environ = dict(os.environ if environ is None else environ)
-    if options.context and options.hosts:
+    """The engine the docker CLI would talk to with these global options.
+
+    ``-H`` and ``--context`` become the same options of ``live``; without them
+    ``live`` resolves ``DOCKER_HOST``, ``DOCKER_CONTEXT`` and the current context
+    from the context store itself (dockaudit.sources.contexts), in the CLI's order.
+    """
+    if options.hosts and options.context:
         raise PluginError("conflicting options: either specify --host or --context, not both")
     if len(options.hosts) > 1:
         raise PluginError("specify only one -H")
-    tls = _tls_environment(options)
+    environment = _tls_environment(options)
+    if options.config:
+        environment["DOCKER_CONFIG"] = str(config_dir(options, environ))
     if options.hosts:
-        return Target(options.hosts[0], tls)
-    name = _context_name(options, environ)
-    if name == DEFAULT_CONTEXT:
-        return Target(None, tls)
-    return _context_target(name, config_dir(options, environ))
-
-
-def _context_name(options: GlobalOptions, environ: dict[str, str]) -> str:
+        return Target(("--host", options.hosts[0]), environment)
     if options.context:
-        return options.context
-    if environ.get("DOCKER_HOST"):
-        return DEFAULT_CONTEXT
-    if environ.get("DOCKER_CONTEXT"):
-        return environ["DOCKER_CONTEXT"]
-    try:
-        current = json.loads((config_dir(options, environ) / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return DEFAULT_CONTEXT
-    name = current.get("currentContext") if isinstance(current, dict) else None
-    return name if isinstance(name, str) and name else DEFAULT_CONTEXT
-
-
-def _context_target(name: str, config: Path) -> Target:
-    """A named context's docker endpoint, read from the CLI's context store."""
-    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()
-    meta = config / "contexts" / "meta" / digest / "meta.json"
-    try:
-        document = json.loads(meta.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PluginError(f'context "{name}" does not exist') from None
-    except (OSError, ValueError) as exc:
-        raise PluginError(f'cannot read context "{name}" ({meta}): {exc}') from None
-    endpoint = (document.get("Endpoints") or {}).get("docker") if isinstance(document, dict) else None
-    if not isinstance(endpoint, dict) or not isinstance(endpoint.get("Host"), str):
-        raise PluginError(f'context "{name}" has no docker endpoint')
-    environment = {}
-    tls = config / "contexts" / "tls" / digest / "docker"
-    if tls.is_dir():
-        environment["DOCKER_CERT_PATH"] = str(tls)
-        if not endpoint.get("SkipTLSVerify"):
-            environment["DOCKER_TLS_VERIFY"] = "1"
-    return Target(endpoint["Host"], environment)
+        return Target(("--context", options.context), environment)
+    return Target((), environment)
 
 
 def _tls_environment(options: GlobalOptions) -> dict[str, str]:
@@ -181,13 +147,14 @@ def _tls_environment(options: GlobalOptions) -> dict[str, str]:
     return environment
 
 
-def with_host(arguments: list[str], target: Target) -> list[str]:
-    """``live`` aimed at *target*, unless the arguments name a host themselves."""
-    if not arguments or arguments[0] != "live" or target.host is None:
+def with_engine(arguments: list[str], target: Target) -> list[str]:
+    """``live`` aimed at *target*, unless the arguments name an engine themselves."""
+    if not arguments or arguments[0] != "live" or not target.options:
         return arguments
-    if any(a in ("-H", "--host") or a.startswith(("--host=", "-H")) for a in arguments[1:]):
+    named = ("-H", "--host", "--context", "--all-contexts")
+    if any(a in named or a.startswith(("--host=", "--context=", "-H")) for a in arguments[1:]):
         return arguments
-    return [arguments[0], "--host", target.host, *arguments[1:]]
+    return [arguments[0], *target.options, *arguments[1:]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,12 +167,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli.EXIT_OK
     try:
         options, arguments = split_arguments(argv)
-        target = resolve_target(options) if arguments[:1] == ["live"] else Target(None)
+        target = resolve_target(options) if arguments[:1] == ["live"] else Target()
     except PluginError as exc:
         sys.stderr.write(f"docker audit: error: {exc}\n")
         return cli.EXIT_ERROR
     os.environ.update(target.environment)
-    return cli.main(with_host(arguments, target), prog=f"docker {PLUGIN_NAME}")
+    return cli.main(with_engine(arguments, target), prog=f"docker {PLUGIN_NAME}")
 
 
 # --- installing -------------------------------------------------------------
