@@ -104,7 +104,7 @@ def guess_purpose(path: str, kind: str, text_lines: Sequence[str],
                               "a library sourced into an interactive shell")
     if words & _BUILD_WORDS:
         return Purpose("build", f"its path says it builds or releases ({sorted(words & _BUILD_WORDS)[0]})")
-    if runs and all(_only_copied(c, commands) for c in runs):
+    if runs and all(c.spec.lifecycle == COPY_ONLY for c in runs):
         return Purpose("build", "its containers are only created to copy files out of images")
     return Purpose("deploy", "a script that starts containers (no sign of a test, build or dev set-up)")
 
@@ -144,11 +144,6 @@ def _function_library(lines: Sequence[str], runs: Sequence[ScriptCommand]) -> bo
         if any(not first <= number <= last for number in calls.get(name, ())):
             called += 1
     return called * 5 < len(inside)
-
-
-def _only_copied(entry: ScriptCommand, commands: Sequence[ScriptCommand]) -> bool:
-    spec = entry.spec
-    return spec is not None and spec.lifecycle == COPY_ONLY
 
 
 # --- each container's lifecycle ---------------------------------------------------------
@@ -199,7 +194,7 @@ def _lifecycle(index: int, entry: ScriptCommand, spec: ContainerSpec, commands: 
         if _referenced_after(later_refs, "copy", handles, index):
             return COPY_ONLY, "created only to copy files out (cp, commit or export), never started"
         return BACKGROUND, "created, not started by this file: something else may start it"
-    shot = _one_shot(spec)
+    shot = one_shot(spec)
     if shot:
         return ONE_SHOT, shot
     if spec.subcommand == "run" and not spec.detach:
@@ -278,7 +273,7 @@ def _what(command: DockerCommand) -> str | None:
     return None
 
 
-def _one_shot(spec: ContainerSpec) -> str | None:
+def one_shot(spec: ContainerSpec) -> str | None:
     """Why the container's command ends at once, or None when it may keep running."""
     words = [w for w in (*(spec.entrypoint or ()), *spec.command)] if known(spec.entrypoint) else list(spec.command)
     if not words or not all(known(w) for w in words[:1]):

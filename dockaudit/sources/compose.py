@@ -378,7 +378,7 @@ def service_lifecycle(name: str, services: Mapping[str, YNode], spec: ContainerS
     *service*; without one it is *background*, like ``docker run -d``.
     """
     from dockaudit.intent import BACKGROUND, ONE_SHOT, SERVICE
-    from dockaudit.intent import _one_shot as one_shot_command  # the scripts' test, shared
+    from dockaudit.intent import one_shot as one_shot_command  # the scripts' test, shared
 
     for other_name, other in services.items():
         depends = other.get("depends_on")
