@@ -739,22 +739,26 @@ def _finish_live(args, loaded, config, engine, result, notifications, hard_error
 
 
 def cmd_live(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from dockaudit.engine import Engine, EngineResult
     from dockaudit.model import EngineRef
     from dockaudit.report import Notification
     from dockaudit.sources.contexts import resolve_endpoints
-    from dockaudit.sources.live import audit_fleet
 
-    loaded, config = _rules_and_config(args)
     endpoints, unusable = resolve_endpoints(args.host or [], args.context or [], args.all_contexts)
+    # The engines are read while the rules load: most of a run is waiting for their answers.
+    reader = ThreadPoolExecutor(max_workers=1)
+    reading = reader.submit(_read_engines, endpoints, args) if endpoints else None
+    reader.shutdown(wait=False)
+    loaded, config = _rules_and_config(args)
     notifications = []
     for name, problem in unusable:
         _error(f"context {name}: {problem}")
         notifications.append(Notification("", f"context {name}: {problem}", "error"))
     status = _status_spinner(f"reading the containers of {len(endpoints)} engine{'s' if len(endpoints) != 1 else ''}")
     try:
-        audits = audit_fleet(endpoints, all=args.all, names=args.name or [], labels=args.label or [],
-                             timeout=args.timeout) if endpoints else []
+        audits = reading.result() if reading is not None else []
     finally:
         if status:
             status.stop()
@@ -774,6 +778,12 @@ def cmd_live(args: argparse.Namespace) -> int:
     result.findings.sort(key=lambda f: f.sort_key())
     hard_error = bool(unusable) or any(a.result is None for a in audits)
     return _finish_live(args, loaded, config, engine, result, notifications, hard_error)
+
+
+def _read_engines(endpoints, args: argparse.Namespace):
+    from dockaudit.sources.live import audit_fleet
+
+    return audit_fleet(endpoints, all=args.all, names=args.name or [], labels=args.label or [], timeout=args.timeout)
 
 
 def _engine_label(ref) -> str:

@@ -186,15 +186,15 @@ def test_audit_changes_nothing(engine, states):
 
 
 def test_removed_between_list_and_inspect_is_a_note(engine, states, monkeypatch):
-    import docker.api.client
+    from dockaudit.sources import live
 
-    real = docker.api.client.APIClient.containers
+    real = live._SocketReader.containers
 
     def with_a_ghost(self, *args, **kwargs):
         listed = real(self, *args, **kwargs)
         return [*listed, {"Id": "0" * 64, "Names": ["/ghost"], "ImageID": "sha256:" + "0" * 64}]
 
-    monkeypatch.setattr(docker.api.client.APIClient, "containers", with_a_ghost)
+    monkeypatch.setattr(live._SocketReader, "containers", with_a_ghost)
     result = audit_host(engine.url, all=True, names=[f"{PREFIX}multi"], labels=[], timeout=10)
     assert [s.name for s in result.specs] == [f"{PREFIX}multi"]
     assert result.notes == ["container 000000000000 was removed while it was being read; skipped"]

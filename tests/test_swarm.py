@@ -164,19 +164,17 @@ def test_a_worker_engine_in_the_same_run_does_not_repeat_tasks(fleet, services, 
 def test_a_service_removed_while_it_is_read(fleet, services, monkeypatch):
     """The service goes after its task container is listed, before the services are: the task is a note,
     the rest is audited."""
-    import docker.api.client
-
     manager = fleet.manager
     manager.docker("service", "create", "--detach", "--no-resolve-image", "--name", f"{PREFIX}brief",
                    "busybox:1.36", "sleep", "100000")
     wait_for(lambda: running_tasks(manager, f"{PREFIX}brief") == 1, timeout=90, what="the brief task")
-    real = docker.api.client.APIClient.services
+    real = live._SocketReader.services
 
     def remove_then_list(self, *args, **kwargs):
         manager.docker("service", "rm", f"{PREFIX}brief", check=False)
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(docker.api.client.APIClient, "services", remove_then_list)
+    monkeypatch.setattr(live._SocketReader, "services", remove_then_list)
     result = audit_host(manager.url, all=True, timeout=10)
     assert f"{PREFIX}brief" not in {s.name for s in result.services}
     assert {f"{PREFIX}web", f"{PREFIX}db", f"{PREFIX}pinned"} <= {s.name for s in result.services}

@@ -53,6 +53,7 @@ from dockaudit.model import (
     Mount,
     Origin,
     PortBinding,
+    Process,
     RestartPolicy,
     RuntimeState,
     Source,
@@ -182,6 +183,8 @@ def spec_from_inspect(
     names: Mapping[str, str] | None = None,
     image: Mapping[str, Any] | None = None,
     daemon_hostname: str | None = None,
+    processes: tuple[Process, ...] | None = None,
+    tag_image_id: str | None = None,
 ) -> ContainerSpec:
     """The `ContainerSpec` of one ``docker inspect`` container document.
 
@@ -191,7 +194,9 @@ def spec_from_inspect(
     ``inspect_image`` document of the container's image, when known (live):
     it tells image volumes from ``-v`` ones and gives the effective user.
     *daemon_hostname* is the engine host's name, stored as the hostname of
-    ``--network host`` containers.
+    ``--network host`` containers. *processes* (``top``) and *tag_image_id* (the
+    image the container's tag names now) are what a live engine adds to a running
+    container's runtime state.
     """
     if not isinstance(doc, Mapping):
         doc = {}
@@ -280,7 +285,7 @@ def spec_from_inspect(
         log_driver=_str(_dict(hc.get("LogConfig")).get("Type")) or (host.default_log_driver if host else None),
         log_opts=_str_map(_dict(hc.get("LogConfig")).get("Config")),
         stop_signal=_str(config.get("StopSignal")),
-        runtime=_runtime(doc, config, image_config),
+        runtime=_runtime(doc, config, image_config, processes, tag_image_id),
     )
 
 
@@ -624,8 +629,8 @@ def _api_mount(item: Mapping[str, Any]) -> Mount | None:
 # --- runtime -----------------------------------------------------------------
 
 
-def _runtime(doc: Mapping[str, Any], config: Mapping[str, Any],
-             image_config: Mapping[str, Any] | None) -> RuntimeState | None:
+def _runtime(doc: Mapping[str, Any], config: Mapping[str, Any], image_config: Mapping[str, Any] | None,
+             processes: tuple[Process, ...] | None, tag_image_id: str | None) -> RuntimeState | None:
     state = doc.get("State")
     if not isinstance(state, dict):
         return None
@@ -644,6 +649,8 @@ def _runtime(doc: Mapping[str, Any], config: Mapping[str, Any],
         health_status=_str(health.get("Status")),
         image_id=_str(doc.get("Image")),
         effective_user=effective_user,
+        processes=processes,
+        tag_image_id=tag_image_id,
     )
 
 
