@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -466,6 +467,11 @@ class _SocketReader:
                 conn.close()
 
 
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)")
+_CHUNKED = re.compile(rb"\r\ntransfer-encoding:[^\r]*chunked")
+_CLOSE = re.compile(rb"\r\nconnection:[ \t]*close")
+
+
 class _UnixHttp:
     """One kept-alive HTTP/1.1 connection to a Unix socket, for GETs of the Engine API only.
 
@@ -524,17 +530,15 @@ class _UnixHttp:
         sock = self.sock or self._open()
         sock.sendall(b"GET %s HTTP/1.1\r\nHost: docker\r\n\r\n" % url.encode())
         try:
-            status = int(self._line().split(b" ", 2)[1])
-            length, chunked, close = None, False, False
-            while line := self._line():
-                name, _, value = line.partition(b":")
-                name, value = name.strip().lower(), value.strip().lower()
-                if name == b"content-length":
-                    length = int(value)
-                elif name == b"transfer-encoding":
-                    chunked = value.endswith(b"chunked")
-                elif name == b"connection":
-                    close = value == b"close"
+            while (end := self.buffer.find(b"\r\n\r\n", self.position)) < 0:
+                self._fill()
+            head = bytes(self.buffer[self.position:end]).lower()
+            self.position = end + 4
+            status = int(head.split(b" ", 2)[1])
+            found = _CONTENT_LENGTH.search(head)
+            length = int(found.group(1)) if found else None
+            chunked = _CHUNKED.search(head) is not None
+            close = _CLOSE.search(head) is not None
             if chunked:
                 parts = []
                 while size := int(self._line().split(b";", 1)[0], 16):
