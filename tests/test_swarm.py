@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from dockaudit.sources import live
+from dockaudit.sources.inspect import spec_from_inspect
 from dockaudit.sources.live import audit_host
 from engine import free_port, wait_for
 
@@ -148,7 +149,7 @@ def test_a_worker_engine_in_the_same_run_does_not_repeat_tasks(fleet, services, 
             api = manager.client().api
             tasks = api.containers(all=True, filters={"label": "com.docker.swarm.service.id"})
             docs = [api.inspect_container(t["Id"]) for t in tasks if t["Id"] not in listed]
-            result.specs.extend(live.spec_from_inspect(d) for d in docs)
+            result.specs.extend(spec_from_inspect(d) for d in docs)
             result.services = []
         return result
 

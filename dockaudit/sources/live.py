@@ -1,7 +1,9 @@
 """Read the containers of a Docker engine, read-only, as `ContainerSpec`s.
 
 The only module that imports the ``docker`` SDK, and only inside functions, so
-that ``dockaudit check`` never pays for it. It lists containers through the
+that ``dockaudit check`` never pays for it. The model and the mapping of
+inspect documents are imported when the first answers are in: the engine
+is asked before. It lists containers through the
 low-level API, inspects them concurrently, and adds what only a running host
 knows: processes (``top``), the image each tag names now, the image's USER,
 dangling volumes and daemon defaults. It never changes the engine: no exec,
@@ -19,16 +21,15 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from dockaudit.model import ContainerSpec, HostInfo, Process
 from dockaudit.sources.contexts import DEFAULT_HOST, Endpoint, TlsFiles
-from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
-from dockaudit.sources.swarm import drop_tasks, spec_from_service, task_service_id
 
-__all__ = ["EngineAudit", "InspectError", "LiveError", "LiveResult", "audit_fleet", "audit_host", "connect",
-           "load_inspect_documents"]
+if TYPE_CHECKING:
+    from dockaudit.model import ContainerSpec, HostInfo, Process
+
+__all__ = ["EngineAudit", "LiveError", "LiveResult", "audit_fleet", "audit_host", "connect"]
 
 WORKERS = 16
 MIN_API_VERSION = "1.24"  # the oldest the SDK speaks; only to ask a TCP engine for its own
@@ -59,7 +60,7 @@ class LiveResult:
     """What a live audit read: one spec per container, the host facts, and notes for the user."""
 
     specs: list[ContainerSpec] = field(default_factory=list)  # containers, less the tasks of `services`
-    host: HostInfo = field(default_factory=HostInfo)
+    host: HostInfo = field(default_factory=lambda: _host_info({}, None))
     notes: list[str] = field(default_factory=list)
     services: list[ContainerSpec] = field(default_factory=list)  # Swarm services (on a manager)
 
@@ -70,6 +71,8 @@ class LiveResult:
 def _without_orphan_tasks(specs: list[ContainerSpec], result: LiveResult) -> list[ContainerSpec]:
     """Task containers of a service that was removed while the engine was read are being removed too:
     a note says so, and they are not reported as containers of their own."""
+    from dockaudit.sources.swarm import task_service_id
+
     kept = []
     for spec in specs:
         service_id = task_service_id(spec)
@@ -204,15 +207,27 @@ def audit_host(
             everyone = pool.submit(reader.containers, True, {}) if filters or not all else listing
             summaries = listing.result()
             image_ids = sorted({s.get("ImageID") for s in summaries if isinstance(s.get("ImageID"), str)})
-            image_docs = dict(zip(image_ids, pool.map(reader.inspect_image, image_ids), strict=True))
-            info_doc = _dict(info.result())
-            host_info = _host_info(info_doc, dangling.result())
-            building = _SpecBuilder(host_info, dict(_all_names(everyone.result())), image_docs,
-                                    _tag_index(images.result()), info_doc)
+            image_reads = [pool.submit(reader.inspect_image, i) for i in image_ids]
+            lock = threading.Lock()
+            context: list[_SpecBuilder] = []
+
+            def builder() -> _SpecBuilder:
+                """What every spec is built against, once it is read. The containers are inspected
+                meanwhile: the reads it waits for were queued before theirs, so they are under way."""
+                with lock:
+                    if not context:
+                        info_doc = _dict(info.result())
+                        image_docs = dict(zip(image_ids, (f.result() for f in image_reads), strict=True))
+                        context.append(_SpecBuilder(_host_info(info_doc, dangling.result()),
+                                                    dict(_all_names(everyone.result())), image_docs,
+                                                    _tag_index(images.result()), info_doc))
+                    return context[0]
+
             ids = [s["Id"] for s in summaries if isinstance(s.get("Id"), str)]
             broken = threading.Event()  # once the engine fails to answer, the other reads stop at once
             # each reader builds the spec of what it read while the others wait for the engine
-            built = list(pool.map(lambda i: building.spec(*_guarded_inspect(reader, i, processes, broken)), ids))
+            built = list(pool.map(lambda i: builder().spec(*_guarded_inspect(reader, i, processes, broken)), ids))
+            host_info = builder().host
             service_docs = [s for s in services.result() or [] if isinstance(s, dict)]
             network_names = {n["Id"]: n["Name"] for n in (reader.networks() if service_docs else [])
                              if isinstance(n, dict) and isinstance(n.get("Id"), str) and isinstance(n.get("Name"), str)}
@@ -230,6 +245,8 @@ def audit_host(
         result.specs.append(spec)
     result.specs.sort(key=lambda s: (s.name or "", s.container.id if s.container else ""))
     if service_docs:
+        from dockaudit.sources.swarm import drop_tasks, spec_from_service
+
         result.services = sorted((spec_from_service(doc, network_names) for doc in service_docs),
                                  key=lambda s: (s.name or "", s.container.id if s.container else ""))
         result.specs = _without_orphan_tasks(drop_tasks(result.specs, result.service_ids()), result)
@@ -237,18 +254,17 @@ def audit_host(
     return result
 
 
-@dataclass
 class _SpecBuilder:
     """What every container of one engine is read against: host facts, names, images, tags."""
 
-    host: HostInfo
-    names: dict[str, str]
-    images: dict[str, Any]
-    tags: dict[str, str]
-    info: dict
+    def __init__(self, host: HostInfo, names: dict[str, str], images: dict[str, Any], tags: dict[str, str],
+                 info: dict) -> None:
+        self.host, self.names, self.images, self.tags, self.info = host, names, images, tags, info
 
     def spec(self, doc: dict | None, top: tuple[Process, ...] | None,
              problem: str) -> tuple[ContainerSpec | None, str]:
+        from dockaudit.sources.inspect import spec_from_inspect
+
         if doc is None:
             return None, problem
         image = doc.get("Image")
@@ -285,9 +301,12 @@ def audit_fleet(endpoints: list[Endpoint], **options: Any) -> list[EngineAudit]:
             audits = list(pool.map(one, endpoints))
     # a task runs on a worker of the Swarm whose manager is in the run: it is reported under its service
     service_ids = {i for a in audits if a.result is not None for i in a.result.service_ids()}
-    for audit in audits:
-        if audit.result is not None and service_ids:
-            audit.result.specs = drop_tasks(audit.result.specs, service_ids)
+    if service_ids:
+        from dockaudit.sources.swarm import drop_tasks
+
+        for audit in audits:
+            if audit.result is not None:
+                audit.result.specs = drop_tasks(audit.result.specs, service_ids)
     return audits
 
 
@@ -613,6 +632,8 @@ def _inspect(reader: _SdkReader | _SocketReader, container_id: str,
 
 def _processes(answer: Any) -> tuple[Process, ...] | None:
     """``top`` rows as `Process`es (columns found by title: PID, UID/USER, CMD/COMMAND)."""
+    from dockaudit.model import Process
+
     answer = _dict(answer)
     titles = [t.upper() if isinstance(t, str) else "" for t in answer.get("Titles") or []]
 
@@ -668,6 +689,8 @@ def _all_names(summaries: Iterable[dict]) -> Iterable[tuple[str, str]]:
 
 
 def _host_info(info: dict, volumes: Any) -> HostInfo:
+    from dockaudit.model import HostInfo
+
     options = tuple(o for o in info.get("SecurityOptions") or [] if isinstance(o, str))
     dangling = tuple(sorted(
         v["Name"] for v in _dict(volumes).get("Volumes") or []
