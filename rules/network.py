@@ -6,7 +6,7 @@ from typing import Iterable, Iterator
 
 from dockaudit.model import ContainerSpec, Location, PortBinding, Severity, Source, known
 from dockaudit.rulebase import BOTH, Option, Rule, RuleContext, Violation
-from dockaudit_rules._common import option
+from dockaudit_rules._common import for_subject, option
 
 THEME = "network"
 
@@ -190,11 +190,11 @@ class PortAllInterfaces(Rule):
                 continue
             shown = _shown(public[0])
             yield Violation(
-                f"-p {shown} publishes port {public[0].container_port} on all interfaces "
-                "of the host",
+                f"{for_subject(spec, '-p', '--publish')} {shown} publishes port {public[0].container_port} "
+                f"on {_where_published(spec, public[0])}",
                 loc,
-                f"bind it to one address, e.g. -p 127.0.0.1:{_host_side(public[0])}"
-                f"{public[0].container_port}",
+                for_subject(spec, f"bind it to one address, e.g. -p 127.0.0.1:{_host_side(public[0])}"
+                                  f"{public[0].container_port}", _SERVICE_FIX),
             )
         if spec.publish_all:
             yield Violation(
@@ -202,6 +202,18 @@ class PortAllInterfaces(Rule):
                 spec.where("publish_all"),
                 "publish only the ports needed, bound to one address: -p 127.0.0.1:8080:80",
             )
+
+
+_SERVICE_FIX = ("a service cannot publish on one address: leave the port unpublished and reach the service "
+                "over an overlay network, or publish a proxy in front of it")
+
+
+def _where_published(spec: ContainerSpec, binding: PortBinding) -> str:
+    """All interfaces of what: the host, or for a service every node (ingress) or the task's node."""
+    if spec.service is None:
+        return "all interfaces of the host"
+    ingress = f"{_host_side(binding).rstrip(':')}:{binding.key}" in spec.service.ingress_ports
+    return "all interfaces of every node" if ingress else "all interfaces of the node that runs the task"
 
 
 def _host_side(binding: PortBinding) -> str:
@@ -258,11 +270,11 @@ class SensitivePortPublic(Rule):
                 port = _sensitive_in(binding, sensitive)
                 if port is not None:
                     yield Violation(
-                        f"-p {_shown(binding)} publishes port {port} (a database or "
-                        "administration port) on all interfaces",
+                        f"{for_subject(spec, '-p', '--publish')} {_shown(binding)} publishes port {port} "
+                        f"(a database or administration port) on {for_subject(spec, 'all interfaces', _where_published(spec, binding))}",
                         loc,
-                        f"bind it to 127.0.0.1, or do not publish it: -p 127.0.0.1:"
-                        f"{_host_side(binding)}{binding.container_port}",
+                        for_subject(spec, f"bind it to 127.0.0.1, or do not publish it: -p 127.0.0.1:"
+                                          f"{_host_side(binding)}{binding.container_port}", _SERVICE_FIX),
                     )
                     break
         if spec.publish_all:

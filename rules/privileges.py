@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from dockaudit.model import ContainerSpec, DockerCommand, Location, Severity, Source, known
 from dockaudit.rulebase import BOTH, STATIC, Option, Rule, RuleContext, Violation
-from dockaudit_rules._common import option
+from dockaudit_rules._common import for_subject, option
 
 THEME = "privileges"
 
@@ -488,9 +488,14 @@ class NoNewPrivileges(Rule):
         if has_no_new_privileges(spec) is not False:
             return
         yield Violation(
-            "no --security-opt no-new-privileges: setuid binaries can raise privileges in the container",
+            for_subject(spec, "no --security-opt no-new-privileges: setuid binaries can raise privileges in the "
+                              "container",
+                        "no no-new-privileges: setuid binaries can raise privileges in the service's tasks"),
             None,
-            "add --security-opt no-new-privileges (or set no-new-privileges in the daemon configuration)",
+            for_subject(spec, "add --security-opt no-new-privileges (or set no-new-privileges in the daemon "
+                              "configuration)",
+                        "docker service create has no --security-opt: set \"no-new-privileges\": true in "
+                        "daemon.json on every node"),
         )
 
 
@@ -535,9 +540,11 @@ class RootUser(Rule):
         if user not in (None, ""):
             if _user_part(user).lower() in ROOT_NAMES:
                 yield Violation(
-                    f"-u {user} runs the container as root",
+                    for_subject(spec, f"-u {user} runs the container as root",
+                                f"--user {user} runs the service's tasks as root"),
                     spec.where("user"),
-                    "run as an unprivileged user, e.g. -u 1000:1000",
+                    for_subject(spec, "run as an unprivileged user, e.g. -u 1000:1000",
+                                "run as an unprivileged user, e.g. --user 1000:1000"),
                 )
             return
         if spec.origin.source is not Source.LIVE or spec.runtime is None:
@@ -548,9 +555,11 @@ class RootUser(Rule):
         if effective == "" or _user_part(effective).lower() in ROOT_NAMES:
             shown = effective or "the image default, root"
             yield Violation(
-                f"the container runs as root ({shown}): neither it nor its image sets a user",
+                for_subject(spec, f"the container runs as root ({shown}): neither it nor its image sets a user",
+                            f"the service's tasks run as root ({shown}): neither it nor its image sets a user"),
                 None,
-                "set USER in the image or run with -u <uid>:<gid>",
+                for_subject(spec, "set USER in the image or run with -u <uid>:<gid>",
+                            "set USER in the image or create the service with --user <uid>:<gid>"),
             )
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Sequence
 
 from dockaudit.model import ContainerSpec, ImageRef, Location, Process, Severity, Source, known
 from dockaudit.rulebase import BOTH, LIVE, Option, Rule, RuleContext, Violation
-from dockaudit_rules._common import option
+from dockaudit_rules._common import for_subject, option
 
 THEME = "process"
 
@@ -446,12 +446,17 @@ class RestartUnbounded(Rule):
             return
         limit = option(self, ctx, "max-retries")
         if retries is None or retries <= 0:
-            message = "--restart on-failure without a retry limit restarts a failing container forever"
+            message = for_subject(spec, "--restart on-failure without a retry limit restarts a failing container "
+                                        "forever",
+                                  "--restart-condition on-failure without --restart-max-attempts replaces a "
+                                  "failing task forever")
         elif retries > limit:
-            message = f"--restart on-failure:{retries} allows more than {limit} retries"
+            message = for_subject(spec, f"--restart on-failure:{retries}",
+                                  f"--restart-max-attempts {retries}") + f" allows more than {limit} retries"
         else:
             return
-        yield Violation(message, spec.where("restart_policy"), f"use --restart on-failure:{limit}")
+        yield Violation(message, spec.where("restart_policy"),
+                        for_subject(spec, f"use --restart on-failure:{limit}", f"use --restart-max-attempts {limit}"))
 
 
 class HealthcheckDisabled(Rule):

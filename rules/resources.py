@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 from dockaudit.model import ContainerSpec, Severity, Source, known
 from dockaudit.rulebase import BOTH, STATIC, Option, Rule, RuleContext, Violation
-from dockaudit_rules._common import option
+from dockaudit_rules._common import for_subject, option
 
 THEME = "resources"
 
@@ -49,15 +49,20 @@ class MemoryUnlimited(Rule):
             if spec.incomplete:
                 return
             yield Violation(
-                "no memory limit: the container may use all of the host's memory",
+                for_subject(spec, "no memory limit: the container may use all of the host's memory",
+                            "no --limit-memory: the service's tasks may use all of a node's memory"),
                 None,
-                "add -m/--memory sized for the workload, e.g. -m 512m",
+                for_subject(spec, "add -m/--memory sized for the workload, e.g. -m 512m",
+                            "add --limit-memory sized for the workload, e.g. --limit-memory 512m"),
             )
         else:
+            flag = for_subject(spec, "--memory", "--limit-memory")
             yield Violation(
-                "--memory 0 means no memory limit: the container may use all of the host's memory",
+                f"{flag} 0 means no memory limit: "
+                + for_subject(spec, "the container may use all of the host's memory",
+                              "the service's tasks may use all of a node's memory"),
                 spec.where("memory"),
-                "give a real limit, e.g. -m 512m",
+                f"give a real limit, e.g. {flag} 512m",
             )
 
 
@@ -102,10 +107,12 @@ class CpuUnlimited(Rule):
         if limited or spec.incomplete:
             return
         yield Violation(
-            "no CPU limit (--cpus, --cpu-quota, --cpu-shares or --cpuset-cpus): "
-            "the container competes for every CPU of the host",
+            for_subject(spec, "no CPU limit (--cpus, --cpu-quota, --cpu-shares or --cpuset-cpus): "
+                              "the container competes for every CPU of the host",
+                        "no CPU limit (--limit-cpu): the service's tasks compete for every CPU of a node"),
             None,
-            "add --cpus with the share of CPUs it needs, e.g. --cpus 1",
+            for_subject(spec, "add --cpus with the share of CPUs it needs, e.g. --cpus 1",
+                        "add --limit-cpu with the share of CPUs it needs, e.g. --limit-cpu 1"),
         )
 
 
@@ -140,25 +147,27 @@ class PidsUnlimited(Rule):
         limit = spec.pids_limit
         if not known(limit):
             return
+        flag = for_subject(spec, "--pids-limit", "--limit-pids")
         if limit is None and "pids_limit" in spec.locations:  # -1 or 0, stored as no limit
             yield Violation(
-                "--pids-limit without a positive value means no limit on the number of processes",
+                f"{flag} without a positive value means no limit on the number of processes",
                 spec.where("pids_limit"),
-                "give a positive limit, e.g. --pids-limit 200",
+                f"give a positive limit, e.g. {flag} 200",
             )
         elif limit is None:
             if not spec.incomplete:
                 yield Violation(
-                    "no --pids-limit: a fork bomb in the container can exhaust the host's "
-                    "process table",
+                    for_subject(spec, "no --pids-limit: a fork bomb in the container can exhaust the host's "
+                                      "process table",
+                                "no --limit-pids: a fork bomb in a task can exhaust its node's process table"),
                     None,
-                    "add --pids-limit, e.g. --pids-limit 200",
+                    f"add {flag}, e.g. {flag} 200",
                 )
         elif limit <= 0:
             yield Violation(
-                f"--pids-limit {limit} means no limit on the number of processes",
+                f"{flag} {limit} means no limit on the number of processes",
                 spec.where("pids_limit"),
-                "give a positive limit, e.g. --pids-limit 200",
+                f"give a positive limit, e.g. {flag} 200",
             )
 
 
