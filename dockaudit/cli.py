@@ -313,6 +313,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     files: dict[str, tuple[str, ...]] = {}
     internal_errors: list[str] = []
     enabled_rules: dict[str, type] = {}
+    stacks: set[tuple] = set()  # the stacks read from docker stack deploy commands: each once
     bar = _progress(len(inputs.files), "checking")
     for path in inputs.files:
         if bar:
@@ -368,6 +369,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         internal_errors.extend(result.errors)
         findings.extend(result.findings)
         files[shown] = script.lines
+        if script.kind != "compose" and any(c.command.subcommand == ("stack", "deploy") for c in script.commands):
+            from dockaudit.sources.stack import deployed_stacks
+
+            for stack in deployed_stacks(script, shown, stacks):
+                notifications.extend(Notification(where, note, "warning") for where, note in stack.notes or ())
+                if stack.script is not None:
+                    checked = engine.check_script(stack.script)
+                    internal_errors.extend(checked.errors)
+                    findings.extend(checked.findings)
+                    files.update(stack.files or {})
     if bar:
         bar[0].stop()
     for message in internal_errors:

@@ -99,6 +99,7 @@ class ComposeRead:
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # warnings (an unreadable .env, …)
     services: list[str] = field(default_factory=list)  # the service of each command, in order
+    project: Project | None = None  # the merged services, as read
 
 
 def project_name(directory: Path, variables: Variables) -> str:
@@ -115,15 +116,19 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def read_compose(text: str, path: str, *, base_dir: Path | None = None) -> ComposeRead:
+def read_compose(text: str, path: str, *, base_dir: Path | None = None, project: str | None = None,
+                 merged: list[tuple[str, str]] | None = None) -> ComposeRead:
     """Read the Compose file *text* (shown as *path*) and its override and ``.env`` beside it.
 
+    *project* names the project instead of its folder (``docker stack deploy``'s
+    stack). *merged* is the (shown path, text) of the files to merge into it in
+    order, given as ``-c`` files are, instead of the override found beside it.
     Raises `ComposeError` when the file cannot be read as Compose; its message
     names another file (an override, an ``extends`` file, ``.env``) only when
     that is where the fault is.
     """
     try:
-        return _read_compose(text, path, base_dir)
+        return _read_compose(text, path, base_dir, project, merged)
     except ComposeError as exc:
         message = str(exc)
         if message.startswith(f"{path}: "):
@@ -131,7 +136,8 @@ def read_compose(text: str, path: str, *, base_dir: Path | None = None) -> Compo
         raise
 
 
-def _read_compose(text: str, path: str, base_dir: Path | None) -> ComposeRead:
+def _read_compose(text: str, path: str, base_dir: Path | None, name: str | None = None,
+                  merged: list[tuple[str, str]] | None = None) -> ComposeRead:
     directory = base_dir or (Path(path).parent if path not in ("-", "<stdin>") else Path.cwd())
     directory = Path(os.path.abspath(directory))
     notes: list[str] = []
@@ -145,7 +151,10 @@ def _read_compose(text: str, path: str, base_dir: Path | None) -> ComposeRead:
             variables = read_env_file(env_text, str(env_path))
     files = {path: tuple(text.splitlines())}
     documents = [(path, load_yaml(text, path))]
-    for override in OVERRIDES.get(Path(path).name, ()):
+    for shown, merged_text in merged or ():
+        documents.append((shown, load_yaml(merged_text, shown)))
+        files[shown] = tuple(merged_text.splitlines())
+    for override in OVERRIDES.get(Path(path).name, ()) if merged is None else ():
         candidate = directory / override
         if candidate.is_file():
             shown = str(Path(path).parent / override)
@@ -156,7 +165,7 @@ def _read_compose(text: str, path: str, base_dir: Path | None) -> ComposeRead:
             documents.append((shown, load_yaml(override_text, shown)))
             files[shown] = tuple(override_text.splitlines())
             break
-    project = Project(directory, variables, project_name(directory, variables))
+    project = Project(directory, variables, name or project_name(directory, variables))
     project.fragment = Path(path).name.lower() in OVERRIDE_OF
     services: dict[str, YNode] = {}
     top: dict[str, dict[str, YNode]] = {"networks": {}, "volumes": {}, "secrets": {}, "configs": {}}
@@ -187,7 +196,7 @@ def _read_compose(text: str, path: str, base_dir: Path | None) -> ComposeRead:
     purpose = guess_purpose(path, "compose", lines, commands)
     script = Script(path=path, kind="compose", commands=tuple(commands), suppressions=suppressions,
                     lines=lines, stray_directives=stray, purpose=purpose.name, purpose_why=purpose.why)
-    return ComposeRead(script, files, notes, list(project.services))
+    return ComposeRead(script, files, notes, list(project.services), project)
 
 
 def _with_image_origins(project: Project, commands: list[ScriptCommand]) -> list[ScriptCommand]:

@@ -275,8 +275,6 @@ def spec_from_service_command(cmd: DockerCommand) -> ContainerSpec | None:
                 items.append(part(_csv_source(text)) if field_name != "constraints" else part(text))
                 locations.setdefault(field_name, use.loc)
         lists[field_name] = tuple(items)
-    restart = RestartPolicy(name=_RESTART_AS_POLICY.get(condition, condition) if known(condition) else UNKNOWN,
-                            max_retries=attempts if not known(attempts) else attempts or 0)
     return dataclasses.replace(
         spec,
         subcommand="create",
@@ -286,12 +284,18 @@ def spec_from_service_command(cmd: DockerCommand) -> ContainerSpec | None:
             part(cmd.option("--name").value_text) if cmd.option("--name") and cmd.option("--name").value_text
             else (cmd.operands[0].value if update and cmd.operands else None)),
         ports=tuple(ports) if ports else spec.ports,
-        restart_policy=restart,
+        restart_policy=service_restart_policy(condition, attempts),
         service=ServiceSpec(mode=mode, replicas=replicas, constraints=lists["constraints"],
                             restart_condition=condition, restart_max_attempts=attempts,
                             secrets=lists["secrets"], configs=lists["configs"], ingress_ports=tuple(ingress)),
         locations=locations,
     )
+
+
+def service_restart_policy(condition: Any, attempts: Any) -> RestartPolicy:
+    """The restart policy a service's tasks get from ``--restart-condition`` and ``--restart-max-attempts``."""
+    return RestartPolicy(name=_RESTART_AS_POLICY.get(condition, condition) if known(condition) else UNKNOWN,
+                         max_retries=attempts if not known(attempts) else attempts or 0)
 
 
 def _uint(text: Any) -> Any:
