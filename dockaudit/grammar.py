@@ -411,6 +411,7 @@ _KIND_CHECKS: dict[str, Callable[[str], Any]] = {
     "map": N.parse_key_value,
     "ulimit": N.parse_ulimit,
     "port": N.parse_port_spec,
+    "service-port": lambda t: _service_port(t),
     "network": N.parse_network,
     "volume": N.parse_volume_spec,
     "mount": N.parse_mount_csv,
@@ -519,6 +520,38 @@ _FLAG_CHECKS: dict[str, Callable[[str], Any]] = {
     **{f: (lambda flag: lambda t: N.check_namespace_mode(flag, t))(f)
        for f in ("--pid", "--ipc", "--uts", "--userns", "--cgroupns")},
 }
+def _service_port(text: str) -> None:
+    """A --publish of a service: run's short and long forms, but no address (Swarm publishes on all)."""
+    for binding in N.parse_port_spec(text):
+        if known(binding.host_ip) and binding.host_ip:
+            raise ValueError("hostip is not supported")
+
+
+def _exactly(*choices: str, message: str) -> Callable[[str], None]:
+    """A value the CLI or the daemon compares as it is written (no case folding)."""
+    def check(text: str) -> None:
+        if text not in choices:
+            raise ValueError(message.format(value=text))
+    return check
+
+
+# docker service create/update: the CLI checks --mode and --publish, the daemon the rest when the
+# service is created; a service that cannot be created is an error either way.
+_SERVICE_CHECKS: dict[str, Callable[[str], Any]] = {
+    "--mode": _exactly("replicated", "global", "replicated-job", "global-job",
+                       message="unknown mode: {value}, only replicated and global supported"),
+    "--restart-condition": _exactly("none", "on-failure", "any", message='invalid RestartCondition: "{value}"'),
+    "--update-failure-action": _exactly("pause", "continue", "rollback",
+                                        message="unrecognized update failure action {value}"),
+    "--rollback-failure-action": _exactly("pause", "continue", "rollback",
+                                          message="unrecognized update failure action {value}"),
+    "--update-order": _exactly("stop-first", "start-first", message="unrecognized update order {value}"),
+    "--rollback-order": _exactly("stop-first", "start-first", message="unrecognized update order {value}"),
+    "--endpoint-mode": _exactly("vip", "dnsrr", message='invalid resolution mode: "{value}"'),
+}
+_SERVICE_SUBCOMMANDS = (("service", "create"), ("service", "update"))
+
+
 # Checks whose accepted values differ between docker and podman/nerdctl.
 _DOCKER_ONLY_CHECKS = frozenset({
     "--security-opt", "--pid", "--ipc", "--uts", "--userns", "--cgroupns", "--network",
@@ -553,6 +586,10 @@ def value_error(spec: FlagSpec, text: str, program: str = "docker",
             N.parse_volume_spec(text, local_driver=volume_driver in (None, "local"))
         else:
             _kind_check(spec, text)
+        if subcommand in _SERVICE_SUBCOMMANDS:
+            check = _SERVICE_CHECKS.get(name)
+            if check is not None:
+                check(text)
         check = _FLAG_CHECKS.get(name)
         if check is not None and (subcommand in _IMAGE_COMMANDS or name in (
                 "--signal", "--env", "--memory", "--memory-reservation", "--restart",
