@@ -882,19 +882,8 @@ def _format_and_file(text: str) -> tuple[str, str]:
     return fmt, path
 
 
-def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Audit how containers are started: docker run/create in shell scripts and "
-        "Markdown, saved docker inspect output, and live Docker hosts.",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"dockaudit {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    check = sub.add_parser("check", help="check shell scripts, Markdown and Compose files", epilog=EXIT_CODES,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+def _add_check(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
+    check = sub.add_parser(name, help=summary, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; - reads standard input")
     _add_report_options(check)
     check.add_argument("--no-inline-ignores", action="store_true", help="ignore # dockaudit ignore=… comments")
@@ -920,7 +909,9 @@ def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
                        help="record today's findings in FILE as known (then report as --baseline FILE)")
     check.set_defaults(func=cmd_check)
 
-    show = sub.add_parser("show", help="print what dockaudit understood of each docker command")
+
+def _add_show(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
+    show = sub.add_parser(name, help=summary)
     show.add_argument("paths", nargs="+", metavar="PATH")
     show.add_argument("-f", "--format", choices=("text", "json"), default="text")
     show.add_argument("--inspect", action="store_true", help="the files are docker inspect JSON")
@@ -930,14 +921,16 @@ def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
     show.add_argument("--config", metavar="FILE", help="use this configuration (its purpose: globs)")
     show.set_defaults(func=cmd_show)
 
-    inspect = sub.add_parser("inspect", help="check saved `docker inspect` JSON", epilog=EXIT_CODES,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+
+def _add_inspect(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
+    inspect = sub.add_parser(name, help=summary, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     inspect.add_argument("paths", nargs="+", metavar="FILE", help="inspect JSON files; - reads standard input")
     _add_report_options(inspect)
     inspect.set_defaults(func=cmd_inspect)
 
-    live = sub.add_parser("live", help="audit the containers of a Docker engine (read-only)", epilog=EXIT_CODES,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+def _add_live(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
+    live = sub.add_parser(name, help=summary, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     live.add_argument("-H", "--host", action="append",
                       help="engine address: unix://, tcp:// (TLS from DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), "
                       "ssh://user@host (repeatable; default: DOCKER_HOST, else the current context)")
@@ -950,33 +943,88 @@ def build_parser(prog: str = "dockaudit") -> argparse.ArgumentParser:
     _add_report_options(live)
     live.set_defaults(func=cmd_live)
 
-    rules = sub.add_parser("rules", help="list every rule: id, name, severity, sources, enabled, plugin")
+
+def _add_rules(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
+    rules = sub.add_parser(name, help=summary)
     rules.add_argument("-f", "--format", choices=("text", "json"), default="text")
     rules.add_argument("-c", "--config", help="configuration file")
     rules.set_defaults(func=cmd_rules)
 
-    explain = sub.add_parser("explain", help="show a rule's documentation")
+
+def _add_explain(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
+    explain = sub.add_parser(name, help=summary)
     explain.add_argument("rule", metavar="ID")
     explain.set_defaults(func=cmd_explain)
 
-    config = sub.add_parser("config", help="print the effective configuration")
+
+def _add_config(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
+    config = sub.add_parser(name, help=summary)
     config.add_argument("path", nargs="?", help="the directory whose configuration to show (default: here)")
     config.add_argument("-c", "--config", help="configuration file")
     config.set_defaults(func=cmd_config)
 
-    plugin = sub.add_parser("install-docker-plugin",
-                            help="make `docker audit …` run dockaudit (a docker CLI plugin for this user)")
+
+def _add_install_docker_plugin(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
+    plugin = sub.add_parser(name, help=summary)
     plugin.add_argument("--uninstall", action="store_true", help="remove the plugin instead")
     plugin.set_defaults(func=cmd_install_docker_plugin)
 
-    from dockaudit.enforce.cli import add_parser as add_enforce_parser
 
-    add_enforce_parser(sub)
+def _add_enforce(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
+    from dockaudit.enforce.cli import add_parser
+
+    add_parser(sub, name, summary)
+
+
+# Every subcommand: its name, its one-line help, and what adds its arguments.
+SUBCOMMANDS = (
+    ("check", "check shell scripts, Markdown and Compose files", _add_check),
+    ("show", "print what dockaudit understood of each docker command", _add_show),
+    ("inspect", "check saved `docker inspect` JSON", _add_inspect),
+    ("live", "audit the containers of a Docker engine (read-only)", _add_live),
+    ("rules", "list every rule: id, name, severity, sources, enabled, plugin", _add_rules),
+    ("explain", "show a rule's documentation", _add_explain),
+    ("config", "print the effective configuration", _add_config),
+    ("install-docker-plugin", "make `docker audit …` run dockaudit (a docker CLI plugin for this user)",
+     _add_install_docker_plugin),
+    ("enforce", "judge requests at the engine: a Docker authorization plugin", _add_enforce),
+)
+
+
+def build_parser(prog: str = "dockaudit", only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with *only*, the other subcommands are listed but get no arguments.
+
+    A run uses one subcommand: building the arguments of the others (and importing
+    what they need) would only slow every start.
+    """
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Audit how containers are started: docker run/create in shell scripts and "
+        "Markdown, saved docker inspect output, and live Docker hosts.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"dockaudit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, summary, add in SUBCOMMANDS:
+        if only is None or name == only:
+            add(sub, name, summary)
+        else:
+            sub.add_parser(name, help=summary)
     return parser
 
 
+def _subcommand(argv: Sequence[str]) -> str | None:
+    """The subcommand *argv* names, when its first word is one (the parser needs only that one)."""
+    if argv and argv[0] in {name for name, _, _ in SUBCOMMANDS}:
+        return argv[0]
+    return None
+
+
 def main(argv: Sequence[str] | None = None, prog: str = "dockaudit") -> int:
-    parser = build_parser(prog)
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(prog, only=_subcommand(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help

@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dockaudit.model import PURPOSES, Severity
 from dockaudit.rulebase import Rule
@@ -42,8 +42,7 @@ class RuleSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class EnforceSettings:
+class EnforceSettings(NamedTuple):
     """The ``enforce:`` section: which rules deny a request at the engine, which are logged."""
 
     deny: tuple[str, ...] = DEFAULT_DENY

@@ -42,8 +42,8 @@ import os
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from dockaudit.model import UNKNOWN, ContainerSpec, DockerCommand, ScriptCommand, Word, known
 
@@ -55,8 +55,7 @@ COPY_ONLY = "copy-only"
 ONE_SHOT = "one-shot"
 
 
-@dataclass(frozen=True, slots=True)
-class Purpose:
+class Purpose(NamedTuple):
     """A file's purpose and the evidence for it (shown by ``dockaudit show``)."""
 
     name: str

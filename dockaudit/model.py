@@ -17,7 +17,7 @@ import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class _Unknown:
@@ -78,8 +78,7 @@ class Source(enum.StrEnum):
     LIVE = "live"  # inspect JSON or a running engine
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """A span of a file, 1-based, end column inclusive of the last character + 1."""
 
     path: str
@@ -92,8 +91,7 @@ class Location:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerRef:
+class ContainerRef(NamedTuple):
     """A container on an engine, for findings that come from inspect JSON or live.
 
     ``kind`` is "service" for a Swarm service, whose task containers it stands for."""
@@ -103,16 +101,14 @@ class ContainerRef:
     kind: str = "container"
 
 
-@dataclass(frozen=True, slots=True)
-class EngineRef:
+class EngineRef(NamedTuple):
     """The engine a live finding comes from: its name (a context, or the address given) and address."""
 
     name: str
     endpoint: str
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """One argv word of a command as the shell would pass it.
 
     ``text`` is the source text (quotes and ``$`` included); ``value`` the word
@@ -132,8 +128,7 @@ class Word:
         return self.value is not UNKNOWN
 
 
-@dataclass(frozen=True, slots=True)
-class Invocation:
+class Invocation(NamedTuple):
     """A docker/podman/nerdctl command found in a file, before the grammar reads it.
 
     ``words`` are the words after the program word: global options, the
@@ -149,8 +144,7 @@ class Invocation:
     context: str = "code"
 
 
-@dataclass(frozen=True, slots=True)
-class UsageProblem:
+class UsageProblem(NamedTuple):
     """Something the Docker CLI or engine would reject or warn about in a command.
 
     Recorded by the grammar, reported by the DA002–DA007 rules.
@@ -207,8 +201,7 @@ class DockerCommand:
 # --- the container model -------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """A parsed image reference. ``registry`` None means Docker Hub."""
 
     raw: str
@@ -238,8 +231,7 @@ class PortBinding:
         return f"{self.container_port}/{self.protocol}"
 
 
-@dataclass(frozen=True, slots=True)
-class Mount:
+class Mount(NamedTuple):
     """A filesystem mount, by type: bind, volume (named or anonymous), tmpfs."""
 
     type: str  # bind | volume | tmpfs | npipe | cluster | image
@@ -256,8 +248,7 @@ class Mount:
         return self.type == "volume" and self.source is None
 
 
-@dataclass(frozen=True, slots=True)
-class EnvVar:
+class EnvVar(NamedTuple):
     """An environment variable given to the container (``-e KEY=VALUE``, ``Config.Env``)."""
 
     key: str | Any
@@ -265,8 +256,7 @@ class EnvVar:
     loc: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Ulimit:
+class Ulimit(NamedTuple):
     """A resource limit of the container's processes (``--ulimit nofile=1024:2048``)."""
 
     name: str
@@ -274,8 +264,7 @@ class Ulimit:
     hard: int | Any
 
 
-@dataclass(frozen=True, slots=True)
-class ThrottleDevice:
+class ThrottleDevice(NamedTuple):
     """A block-device I/O limit (``--device-read-bps /dev/sda:1mb`` and its kin)."""
 
     kind: str  # read-bps, write-bps, read-iops, write-iops
@@ -284,8 +273,7 @@ class ThrottleDevice:
     loc: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceMapping:
+class DeviceMapping(NamedTuple):
     """A host device made visible in the container (``--device /dev/fuse:/dev/fuse:rwm``)."""
 
     host_path: str | Any
@@ -294,8 +282,7 @@ class DeviceMapping:
     loc: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(NamedTuple):
     """A legacy link to another container (``--link db:database``)."""
 
     container: str | Any
@@ -303,16 +290,14 @@ class Link:
     loc: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RestartPolicy:
+class RestartPolicy(NamedTuple):
     """What the engine does when the container exits (``--restart on-failure:3``)."""
 
     name: str | Any  # no, always, unless-stopped, on-failure
     max_retries: int | Any = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Healthcheck:
+class Healthcheck(NamedTuple):
     """How the engine probes the container's health (``--health-cmd`` and its kin, or the image's)."""
 
     test: tuple[str, ...] | Any  # ("NONE",) disables; ("CMD-SHELL", "x"); ("CMD", ...)
@@ -326,8 +311,7 @@ class Healthcheck:
         return self.test == ("NONE",)
 
 
-@dataclass(frozen=True, slots=True)
-class Process:
+class Process(NamedTuple):
     """One row of the engine's ``top`` for a running container."""
 
     pid: str
@@ -335,8 +319,7 @@ class Process:
     command: str
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceSpec:
+class ServiceSpec(NamedTuple):
     """What only a Swarm service has: how many tasks run where, and how they restart.
 
     A `ContainerSpec` with a ``service`` stands for every task container of the
@@ -384,8 +367,7 @@ class HostInfo:
     volumes_read: bool = False  # whether dangling_volumes was read
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a spec came from: a file location (static) or a container (live)."""
 
     source: Source
@@ -541,24 +523,21 @@ class ContainerSpec:
         return self.origin.loc
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptCommand:
+class ScriptCommand(NamedTuple):
     """One docker command of a script with, for run/create, its container spec."""
 
     command: DockerCommand
     spec: ContainerSpec | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ParseProblem:
+class ParseProblem(NamedTuple):
     """A region of a file that could not be read; reported as DA001."""
 
     message: str
     loc: Location
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(NamedTuple):
     """An inline ``# dockaudit ignore=…`` comment and what it covers."""
 
     rule_ids: frozenset[str]

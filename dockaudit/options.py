@@ -12,14 +12,13 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 _DATA = Path(__file__).resolve().parent / "data" / "options.json"
 # docker service create/update, generated from the CLI's source by tools/gen_service_options.py
 _SERVICE_DATA = _DATA.with_name("service_options.json")
 
-@dataclass(frozen=True, slots=True)
-class FlagSpec:
+class FlagSpec(NamedTuple):
     """One option of a subcommand as the option table declares it."""
 
     name: str

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import inspect as _inspect
-from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar, Iterable, Mapping, NamedTuple
 
 from dockaudit.model import (
     PURPOSES,
@@ -33,8 +32,7 @@ BOTH = frozenset({Source.STATIC, Source.LIVE})
 ALL_PURPOSES = frozenset(PURPOSES)
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(NamedTuple):
     """A rule option: its default, its type, and what it means (for `dockaudit config`)."""
 
     default: Any
@@ -64,8 +62,7 @@ def _type_name(t: type | tuple[type, ...]) -> str:
             "dict": "a mapping", "float": "a number"}.get(t.__name__, t.__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
+class Violation(NamedTuple):
     """What a rule yields: a message naming the offending value, where, and how to fix it."""
 
     message: str
@@ -74,8 +71,7 @@ class Violation:
     severity: Severity | None = None  # a rule may lower/raise one finding (e.g. DA206 read-only)
 
 
-@dataclass(frozen=True)
-class RuleContext:
+class RuleContext(NamedTuple):
     """What a rule may know besides the model: its options, today, the host (live)."""
 
     options: Mapping[str, Any]

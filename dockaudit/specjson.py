@@ -29,6 +29,8 @@ def to_data(value: Any) -> Any:
             for f in dataclasses.fields(value)
             if f.name not in _SKIP
         }
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a record of the model (NamedTuple)
+        return {name: to_data(getattr(value, name)) for name in value._fields if name not in _SKIP}
     if isinstance(value, (list, tuple)):
         return [to_data(v) for v in value]
     if isinstance(value, dict) or hasattr(value, "items"):

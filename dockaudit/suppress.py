@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockaudit.model import Location, Suppression
 
@@ -22,8 +22,7 @@ _DIRECTIVE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Directive:
+class Directive(NamedTuple):
     """One ``# dockaudit ignore=…`` comment, where it stands and what it names."""
 
     kind: str  # ignore or ignore-file

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from dockaudit.model import UNKNOWN, ImageRef
 
@@ -24,8 +23,7 @@ TABLE_FILE = "eol.json"  # generated from eol.yaml
 EVERY_TAG = "*"
 
 
-@dataclass(frozen=True, slots=True)
-class EolEntry:
+class EolEntry(NamedTuple):
     """The release of an image that a tag names, and when that release ended."""
 
     image: str  # the table key that matched: "python", "bitnami/postgresql"

@@ -251,3 +251,24 @@ def test_every_profile_of_the_configuration_is_a_profile_of_the_command_line() -
 
     for profile in PROFILES:
         assert build_parser().parse_args(["check", "--profile", profile, "x.sh"]).profile == profile
+
+
+def _options(parser) -> dict[str, list[str]]:
+    """Each subcommand's option strings, as *parser* has them."""
+    import argparse
+
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {name: sorted(o for a in p._actions for o in a.option_strings) for name, p in sub.choices.items()}
+
+
+def test_a_run_builds_the_arguments_of_its_own_subcommand_only_and_all_of_them() -> None:
+    from dockaudit.cli import SUBCOMMANDS, _subcommand, build_parser
+
+    full = _options(build_parser())
+    for name, _, _ in SUBCOMMANDS:
+        assert _subcommand([name, "--help"]) == name
+        only = _options(build_parser(only=name))
+        assert only[name] == full[name]
+        assert set(only) == set(full)  # the others are still listed (help, did-you-mean)
+        assert all(only[other] == ["--help", "-h"] for other in only if other != name)
+    assert _subcommand(["--version"]) is None and _subcommand(["chek"]) is None and _subcommand([]) is None

@@ -9,9 +9,9 @@ from dockaudit.clibase import EXIT_ERROR, EXIT_OK, UsageError, print_error, rule
 from dockaudit.enforce import DEFAULT_SOCKET
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction, name: str, summary: str) -> None:
     """The ``enforce`` subcommand; it imports nothing of the server, which only ``serve`` needs."""
-    enforce = sub.add_parser("enforce", help="judge requests at the engine: a Docker authorization plugin")
+    enforce = sub.add_parser(name, help=summary)
     actions = enforce.add_subparsers(dest="enforce_command", metavar="ACTION", required=True)
     serve = actions.add_parser(
         "serve",

@@ -17,14 +17,14 @@ import posixpath
 from collections import Counter
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dockaudit import __version__
 from dockaudit.model import ContainerRef, EngineRef, Finding, Location
 from dockaudit.rulebase import Rule
 
 
-@dataclass(frozen=True)
-class Notification:
+class Notification(NamedTuple):
     """A problem with the run rather than with a container: a file that could not be read.
 
     ``path`` is the file concerned, or "" for a problem of the run as a whole.
@@ -37,8 +37,7 @@ class Notification:
     engine: EngineRef | None = None  # live: the engine concerned
 
 
-@dataclass(frozen=True)
-class BaselineOutcome:
+class BaselineOutcome(NamedTuple):
     """What applying a baseline did, for the report."""
 
     path: str

@@ -38,7 +38,7 @@ import functools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from dockaudit.model import UNKNOWN, Invocation, Location, ParseProblem, Word
 from dockaudit.sources.shell_expansion import ShellVariables
@@ -570,8 +570,7 @@ class _LazyWords:
             self.items.append(_Expanded(tok, index, value, splits))
 
 
-@dataclass(frozen=True)
-class _Wrapper:
+class _Wrapper(NamedTuple):
     short_with_value: str = ""
     long_with_value: frozenset[str] = frozenset()
     assignments: bool = False
