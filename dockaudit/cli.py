@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockaudit import __version__
+from dockaudit.memory import collector_paused
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -316,6 +317,7 @@ def _status_spinner(label: str):
 # --- commands --------------------------------------------------------------
 
 
+@collector_paused()  # see dockaudit.memory
 def cmd_check(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
