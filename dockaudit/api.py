@@ -43,7 +43,7 @@ def guess_kind(path: str, text: str) -> str:
 def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> Script:
     """Parse *text* into a `Script`: every docker command, its spec, its suppressions."""
     from dockaudit.grammar import parse_invocation
-    from dockaudit.normalize import spec_from_command
+    from dockaudit.spec import spec_from_command
     from dockaudit.suppress import build_suppressions
 
     kind = kind or guess_kind(path, text)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockaudit.model import Finding
-from dockaudit.report import fingerprints, relative_path
+from dockaudit.report import BaselineOutcome, fingerprints, relative_path
 
 FORMAT_VERSION = 1
 
@@ -35,15 +35,6 @@ class BaselineEntry:
     rule: str
     path: str  # relative to the baseline's folder; "" for a finding about no file
     message: str
-
-
-@dataclass(frozen=True)
-class BaselineOutcome:
-    """What applying a baseline did, for the report."""
-
-    path: str
-    known: int  # findings hidden because the baseline holds them
-    unmatched: int  # entries for checked files that match no finding any more
 
 
 def base_dir_of(baseline_path: str) -> str:

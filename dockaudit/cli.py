@@ -12,28 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockaudit import __version__
+from dockaudit.clibase import (
+    EXIT_CODES,
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    UsageError,
+    loaded_rules,
+    print_error,
+    rules_and_config,
+)
 from dockaudit.memory import collector_paused
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERROR = 2
-
-EXIT_CODES = """\
-exit codes:
-  0  nothing at or above --fail-on (default: warning)
-  1  findings at or above --fail-on
-  2  usage or configuration error, unreadable input, engine connection
-     failure, or an internal error (other results are still reported)
-"""
 
 FORMATS = ("auto", "text", "json", "sarif", "github", "parsable", "markdown")
 SHELL_SHEBANG = ("sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "busybox")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".venv", "venv", ".mypy_cache"}
 BINARY_SNIFF = 8192
-
-
-class UsageError(Exception):
-    pass
 
 
 # --- reading files ---------------------------------------------------------
@@ -264,32 +258,6 @@ def emit(report, fmt: str, output_file: str | None, formatters: dict | None = No
         sys.stdout.flush()
 
 
-def _error(message: str) -> None:
-    from dockaudit.report import printable  # a message may name a file: no raw control characters
-
-    sys.stderr.write(f"dockaudit: error: {printable(message)}\n")
-
-
-def _loaded_rules():
-    from dockaudit.api import default_rules
-
-    loaded = default_rules()
-    for message in loaded.errors:
-        sys.stderr.write(f"dockaudit: warning: {message}\n")
-    return loaded
-
-
-def _rules_and_config(args: argparse.Namespace, near: str | None = None):
-    """The loaded rules and the configuration for *near* (default: here); exit 2 on a bad config."""
-    from dockaudit.config import ConfigError, ConfigFinder
-
-    loaded = _loaded_rules()
-    try:
-        return loaded, ConfigFinder(loaded.rules, getattr(args, "config", None)).for_path(near)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def _progress(total: int, label: str):
     """A progress bar on stderr, only on a terminal and only for long runs."""
     if total < 50 or not sys.stderr.isatty() or os.environ.get("CI"):
@@ -326,11 +294,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from dockaudit.engine import Engine, at_or_above
     from dockaudit.report import Notification, Report
 
-    loaded = _loaded_rules()
+    loaded = loaded_rules()
     try:
         finder = ConfigFinder(loaded.rules, args.config)
     except ConfigError as exc:  # the --config file itself is wrong: nothing can be checked
-        _error(str(exc))
+        print_error(str(exc))
         return EXIT_ERROR
     given = [*args.paths, *args.compose]
     try:
@@ -419,7 +387,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         findings, outcome = _baseline(args, findings, list(files))
     except UsageError as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return EXIT_ERROR
     report = Report(
         findings=findings,
@@ -436,7 +404,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for also_format, also_file in args.also_output or ():
             emit(report, also_format, also_file, loaded.formatters)
     except UsageError as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return EXIT_ERROR
     if outcome is not None and fmt not in ("text", "json"):  # those two say it in the report
         from dockaudit.report import baseline_note
@@ -512,7 +480,7 @@ def _finish_diff(fixes: _Fixes, notifications, failed: bool) -> int:
     for note in notifications:
         where = f"{note.path}: " if note.path else ""
         if note.level == "error":
-            _error(f"{where}{note.message}")
+            print_error(f"{where}{note.message}")
         else:
             from dockaudit.report import printable
 
@@ -558,18 +526,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.inspect:
         specs, errors = _inspect_specs(args.paths)
         for path, message in errors:
-            _error(f"{path}: {message}" if not message.startswith(path) else message)
+            print_error(f"{path}: {message}" if not message.startswith(path) else message)
             status = EXIT_ERROR
         entries.extend(spec_to_dict(spec) for spec in specs)
     else:
         inputs = collect([*args.paths, *args.compose], args.kind, lambda p: p in args.compose)
         for path, message, _level in inputs.notes:
-            _error(f"{path}: {message}")
+            print_error(f"{path}: {message}")
             status = EXIT_ERROR
         for path in inputs.files:
             source = read_source(path)
             if source.text is None:
-                _error(f"{path}: {source.error}")
+                print_error(f"{path}: {source.error}")
                 status = EXIT_ERROR
                 continue
             shown = "<stdin>" if path == "-" else path
@@ -579,11 +547,11 @@ def cmd_show(args: argparse.Namespace) -> int:
                 try:
                     entries.extend(_compose_entries(source.text, shown))
                 except ComposeError as exc:
-                    _error(f"{shown}: not read as a Compose file: {exc}")
+                    print_error(f"{shown}: not read as a Compose file: {exc}")
                     status = EXIT_ERROR
                 continue
             script = read_script(source.text, shown, kind=args.kind)
-            stated = _rules_and_config(args, None if path == "-" else path)[1].purpose_of(shown)
+            stated = rules_and_config(args, None if path == "-" else path)[1].purpose_of(shown)
             if stated is not None:
                 script = dataclasses.replace(script, purpose=stated, purpose_why="stated by the configuration")
             for entry in script.commands:
@@ -707,7 +675,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from dockaudit.engine import Engine
     from dockaudit.report import Notification
 
-    loaded, config = _rules_and_config(args)
+    loaded, config = rules_and_config(args)
     specs, errors = _inspect_specs(args.paths)
     notifications = [Notification(path, message, "error") for path, message in errors]
     hard_error = bool(errors)
@@ -732,7 +700,7 @@ def _finish_live(args, loaded, config, engine, result, notifications, hard_error
     try:
         emit(report, _pick_format(args.format, args.output_file), args.output_file, loaded.formatters)
     except UsageError as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return EXIT_ERROR
     if hard_error or result.errors:
         return EXIT_ERROR
@@ -747,11 +715,11 @@ def cmd_live(args: argparse.Namespace) -> int:
     from dockaudit.sources.contexts import resolve_endpoints
     from dockaudit.sources.live import audit_fleet
 
-    loaded, config = _rules_and_config(args)
+    loaded, config = rules_and_config(args)
     endpoints, unusable = resolve_endpoints(args.host or [], args.context or [], args.all_contexts)
     notifications = []
     for name, problem in unusable:
-        _error(f"context {name}: {problem}")
+        print_error(f"context {name}: {problem}")
         notifications.append(Notification("", f"context {name}: {problem}", "error"))
     status = _status_spinner(f"reading the containers of {len(endpoints)} engine{'s' if len(endpoints) != 1 else ''}")
     try:
@@ -765,7 +733,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     for audit in audits:
         ref = EngineRef(audit.endpoint.name, audit.endpoint.host)
         if audit.result is None:
-            _error(f"engine {_engine_label(ref)}: {audit.error}")
+            print_error(f"engine {_engine_label(ref)}: {audit.error}")
             notifications.append(Notification("", f"engine {_engine_label(ref)}: {audit.error}", "error", engine=ref))
             continue
         checked = engine.check_live([*audit.result.specs, *audit.result.services], audit.result.host, ref)
@@ -784,7 +752,7 @@ def _engine_label(ref) -> str:
 
 def cmd_rules(args: argparse.Namespace) -> int:
 
-    loaded, config = _rules_and_config(args)
+    loaded, config = rules_and_config(args)
     rows = []
     for rule_id, rule in loaded.rules.items():
         sources = "+".join(sorted(s.value for s in rule.sources))
@@ -817,7 +785,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    loaded = _loaded_rules()
+    loaded = loaded_rules()
     rule_id = args.rule.upper()
     rule = loaded.rules.get(rule_id)
     if rule is None:
@@ -828,7 +796,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
         close = difflib.get_close_matches(rule_id, list(loaded.rules), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        _error(f"no rule {args.rule!r}{hint}; `dockaudit rules` lists them")
+        print_error(f"no rule {args.rule!r}{hint}; `dockaudit rules` lists them")
         return EXIT_ERROR
     from rich.console import Console
     from rich.markdown import Markdown
@@ -855,7 +823,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     import yaml
 
 
-    loaded, config = _rules_and_config(args, str(Path(args.path, "x")) if args.path else None)
+    loaded, config = rules_and_config(args, str(Path(args.path, "x")) if args.path else None)
     sys.stdout.write(yaml.safe_dump(config.to_dict(loaded.rules), sort_keys=False))
     return EXIT_OK
 
@@ -998,22 +966,22 @@ def main(argv: Sequence[str] | None = None, prog: str = "dockaudit") -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     if args.command == "check" and not args.paths and not args.compose:
-        _error("no files given (use - for standard input)")
+        print_error("no files given (use - for standard input)")
         return EXIT_ERROR
     if args.command == "check" and args.fix and "-" in args.paths:
-        _error("--fix cannot rewrite standard input (--diff shows the fixes)")
+        print_error("--fix cannot rewrite standard input (--diff shows the fixes)")
         return EXIT_ERROR
     try:
         return args.func(args)
     except UsageError as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # an internal error is a message and exit 2, never a traceback
-        _error(f"internal error: {type(exc).__name__}: {exc}")
+        print_error(f"internal error: {type(exc).__name__}: {exc}")
         if os.environ.get("DOCKAUDIT_DEBUG"):
             raise
         return EXIT_ERROR

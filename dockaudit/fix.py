@@ -147,7 +147,7 @@ def _security_opt_edits(command: DockerCommand) -> list[Edit]:
 
 def _typo_edits(command: DockerCommand) -> list[Edit]:
     """An option the CLI rejects, with one unambiguous fix: ``-rm`` → ``--rm``, ``--memroy`` → ``--memory``."""
-    from dockaudit.grammar import global_grammar, grammar_for
+    from dockaudit.options import global_grammar, grammar_for
 
     grammar = grammar_for("docker", command.subcommand)
     if grammar is None or not grammar.exact:

@@ -3,9 +3,8 @@
 `parse_invocation` applies the pflag rules the Docker CLI uses (``-itd``
 clusters, ``-m512m``, ``--opt=value``, bools that never take the next word,
 options stop at the image for run/create, ``--`` ends options, last wins for
-scalars) with the option table in ``data/options.json`` (generated from the
-CLI's options in ``data/options.yaml`` by ``tools/generate.py``). Everything the CLI or the engine
-would reject becomes a `UsageProblem`:
+scalars) with the option table of `dockaudit.options`. Everything the CLI or
+the engine would reject becomes a `UsageProblem`:
 
 - DA002 an unknown option (with the closest real one), a global option after
   the subcommand, a run-only flag on ``create``;
@@ -23,14 +22,10 @@ It never raises: any invocation gives a `DockerCommand`.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from pathlib import Path
 from typing import Any, Callable
 
-from dockaudit import normalize as N
+from dockaudit import values as N
 from dockaudit.model import (
     UNKNOWN,
     DockerCommand,
@@ -41,11 +36,8 @@ from dockaudit.model import (
     Word,
     known,
 )
+from dockaudit.options import CommandGrammar, FlagSpec, global_grammar, grammar_for, option_table
 from dockaudit.spelling import closest
-
-_DATA = Path(__file__).resolve().parent / "data" / "options.json"
-# docker service create/update, generated from the CLI's source by tools/gen_service_options.py
-_SERVICE_DATA = _DATA.with_name("service_options.json")
 
 # Subcommands that also exist under "container" (the canonical tuple drops it).
 _CONTAINER_ALIASES = frozenset({
@@ -59,115 +51,6 @@ _MANAGEMENT = frozenset({
     "trust", "checkpoint", "scout", "sbom", "pod", "machine", "namespace", "apparmor",
 })
 _IMAGE_COMMANDS = (("run",), ("create",))
-
-
-@dataclass(frozen=True, slots=True)
-class FlagSpec:
-    """One option of a subcommand as the option table declares it."""
-
-    name: str
-    kind: str
-    short: str | None = None
-    repeatable: bool = False
-    alias_of: str | None = None
-    deprecated: str | None = None
-    comma_splits: bool = False
-    windows_only: bool = False
-
-    @property
-    def takes_value(self) -> bool:
-        return self.kind != "bool"
-
-    @property
-    def canonical(self) -> str:
-        return self.alias_of or self.name
-
-
-@dataclass(frozen=True)
-class CommandGrammar:
-    """The options of one subcommand for one tool."""
-
-    subcommand: tuple[str, ...]
-    flags: dict[str, FlagSpec]  # every long name, aliases included
-    shorts: dict[str, FlagSpec]
-    interspersed: bool = True  # False: options stop at the first operand
-    image: bool = False  # the first operand is an image (run/create)
-    exact: bool = True  # unknown options are errors (Docker); podman/nerdctl: lenient
-    unknown_with_value: frozenset[str] = field(default_factory=frozenset)
-
-    def names(self) -> list[str]:
-        return sorted(self.flags)
-
-    @cached_property
-    def by_canonical(self) -> dict[str, FlagSpec]:
-        """The options under their canonical names, made once per subcommand."""
-        return {s.canonical: s for s in self.flags.values()}
-
-
-@lru_cache(maxsize=1)
-def _table() -> dict[str, Any]:
-    with _DATA.open(encoding="utf-8") as fh:
-        table = json.load(fh)
-    with _SERVICE_DATA.open(encoding="utf-8") as fh:
-        table["commands"].update(json.load(fh)["commands"])
-    return table
-
-
-def _spec(entry: dict[str, Any]) -> FlagSpec:
-    return FlagSpec(
-        name=entry["name"], kind=entry["kind"], short=entry.get("short"),
-        repeatable=bool(entry.get("repeatable")), alias_of=entry.get("alias_of"),
-        deprecated=entry.get("deprecated"), comma_splits=bool(entry.get("comma_splits")),
-        windows_only=bool(entry.get("windows_only")),
-    )
-
-
-def _build(specs: list[FlagSpec], subcommand: tuple[str, ...], **kw: Any) -> CommandGrammar:
-    flags = {s.name: s for s in specs}
-    shorts = {s.short: s for s in specs if s.short}
-    return CommandGrammar(subcommand, flags, shorts, **kw)
-
-
-@lru_cache(maxsize=64)
-def grammar_for(program: str, subcommand: tuple[str, ...]) -> CommandGrammar | None:
-    """The grammar of *subcommand* under *program*, or None when the table lacks it."""
-    entry = _table()["commands"].get(" ".join(subcommand))
-    if entry is None:
-        return None
-    specs = [_spec(e) for e in entry["flags"]]
-    kw: dict[str, Any] = {"interspersed": entry.get("interspersed", True),
-                          "image": bool(entry.get("image"))}
-    extra = _table()["programs"].get(program)
-    if extra is None:
-        return _build(specs, subcommand, **kw)
-    splits = set(extra["comma_splits"])
-    specs = [FlagSpec(s.name, s.kind, s.short, s.repeatable, s.alias_of, None,
-                      s.comma_splits or s.canonical in splits, False) for s in specs]
-    names = {s.name for s in specs}
-    if kw["image"]:
-        for name, target in extra["aliases"].items():
-            if name not in names and target in names:
-                base = next(s for s in specs if s.name == target)
-                specs.append(FlagSpec(name, base.kind, None, base.repeatable, target))
-        for name, takes in extra["run_flags"].items():
-            if name not in names:
-                specs.append(FlagSpec(name, "string" if takes else "bool", repeatable=True))
-        # podman's -d, --sig-proxy, --detach-keys exist on create too; stay lenient there
-    return _build(specs, subcommand, exact=False, **kw)
-
-
-@lru_cache(maxsize=4)
-def global_grammar(program: str) -> CommandGrammar:
-    extra = _table()["programs"].get(program)
-    entries = extra["global"] if extra is not None else _table()["global"]
-    return _build([_spec(e) for e in entries], (), exact=extra is None)
-
-
-def shorthand_of(name: str, subcommand: tuple[str, ...] = ("run",)) -> str | None:
-    """The one-letter form of option *name* (``--memory`` -> ``m``), if it has one."""
-    grammar = grammar_for("docker", subcommand)
-    spec = grammar.flags.get(name) if grammar else None
-    return spec.short if spec else None
 
 
 def option_values(cmd: DockerCommand, name: str) -> list[tuple[OptionUse, N.Template]]:
@@ -204,7 +87,7 @@ class _Parser:
     def __init__(self, inv: Invocation) -> None:
         self.inv = inv
         self.program = inv.program
-        self.exact = inv.program not in _table()["programs"]
+        self.exact = inv.program not in option_table()["programs"]
         self.words = inv.words
         self.i = 0
         self.problems: list[UsageProblem] = []
@@ -659,7 +542,7 @@ def value_error(spec: FlagSpec, text: str, program: str = "docker",
         return None
     if name == "--volume" and _WINDOWS_VOLUME.search(text):
         return None  # c:\\data:c:\\data is a Windows engine's syntax: not the Linux parser's to judge
-    exact = program not in _table()["programs"]
+    exact = program not in option_table()["programs"]
     if not exact and name in _DOCKER_ONLY_CHECKS:
         return None
     try:

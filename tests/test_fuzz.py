@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dockaudit.api import check_text, read_script
-from dockaudit.grammar import grammar_for
+from dockaudit.options import grammar_for
 from dockaudit.sources.inspect import spec_from_inspect
 from dockaudit.specjson import spec_to_dict
 from tests.conftest import FIXTURES, shared_dir

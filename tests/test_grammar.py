@@ -445,7 +445,7 @@ def test_never_raises(texts: list[str], program: str) -> None:
     cmd = parse_invocation(inv)
     assert all(p.loc.path == "f.sh" for p in cmd.problems)
     assert "could not read" not in " ".join(p.message for p in cmd.problems)
-    from dockaudit.normalize import spec_from_command
+    from dockaudit.spec import spec_from_command
 
     spec_from_command(cmd)
 

@@ -1,4 +1,4 @@
-"""Invocations from one-line command strings, for the grammar and normalize tests.
+"""Invocations from one-line command strings, for the grammar, value and spec tests.
 
 A small quote-aware splitter that keeps each word's source text and column,
 so these tests do not depend on the shell reader. A word holding ``$`` or a

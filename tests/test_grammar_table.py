@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dockaudit.grammar import FlagSpec, grammar_for
-from dockaudit.normalize import spec_from_command
+from dockaudit.options import FlagSpec, grammar_for
+from dockaudit.spec import spec_from_command
 from test_grammar_helpers import parse
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from dockaudit.model import known
-from dockaudit.normalize import spec_from_command
+from dockaudit.spec import spec_from_command
 from test_grammar_helpers import parse
 
 REFERENCE = Path(os.environ.get("DOCKAUDIT_REFERENCE", "/work/shared/reference"))

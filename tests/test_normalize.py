@@ -17,7 +17,8 @@ from dockaudit.model import (
     Ulimit,
     known,
 )
-from dockaudit.normalize import (
+from dockaudit.spec import spec_from_command
+from dockaudit.values import (
     normalize_capability,
     parse_bytes,
     parse_duration,
@@ -27,7 +28,6 @@ from dockaudit.normalize import (
     parse_nano_cpus,
     parse_port_spec,
     parse_volume_spec,
-    spec_from_command,
     template_of_text,
 )
 from test_grammar_helpers import parse

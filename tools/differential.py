@@ -74,7 +74,7 @@ from typing import Any
 
 from dockaudit.api import check_text, read_script
 from dockaudit.model import UNKNOWN, DockerCommand, HostInfo, OptionUse, Word, known
-from dockaudit.normalize import parse_network
+from dockaudit.values import parse_network
 from dockaudit.sources.inspect import spec_from_inspect
 from dockaudit.specjson import spec_to_dict
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dockaudit.clibase import EXIT_ERROR, EXIT_OK, UsageError, print_error, rules_and_config
 from dockaudit.enforce import DEFAULT_SOCKET
 
 
@@ -36,12 +37,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from dockaudit.cli import EXIT_ERROR, EXIT_OK, UsageError, _error, _rules_and_config
     from dockaudit.enforce.judge import Policy, warm_up
     from dockaudit.enforce.log import DecisionLog
     from dockaudit.enforce.server import PluginServer, SocketInUse
 
-    loaded, config = _rules_and_config(args)
+    loaded, config = rules_and_config(args)
     policy = Policy.from_config(loaded.rules, config, dry_run=args.dry_run)
     warm_up(policy)
     # decisions take about a millisecond: hand the interpreter over often, so none waits behind another
@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         server = PluginServer(args.socket, policy, log)
     except (SocketInUse, OSError) as exc:
-        _error(f"cannot serve on {args.socket}: {getattr(exc, 'strerror', None) or exc}")
+        print_error(f"cannot serve on {args.socket}: {getattr(exc, 'strerror', None) or exc}")
         return EXIT_ERROR
 
     def stop(signum: int, frame: object) -> None:
@@ -61,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def reload(signum: int, frame: object) -> None:
         try:
-            _, fresh = _rules_and_config(args)
+            _, fresh = rules_and_config(args)
         except UsageError as exc:
             log.write({"event": "reload-failed", "error": str(exc), "kept": "the previous configuration"})
             return

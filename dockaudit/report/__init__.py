@@ -17,14 +17,10 @@ import posixpath
 from collections import Counter
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from dockaudit import __version__
 from dockaudit.model import ContainerRef, EngineRef, Finding, Location
 from dockaudit.rulebase import Rule
-
-if TYPE_CHECKING:
-    from dockaudit.baseline import BaselineOutcome
 
 
 @dataclass(frozen=True)
@@ -39,6 +35,15 @@ class Notification:
     level: str = "error"  # "error" or "warning"
     line: int | None = None
     engine: EngineRef | None = None  # live: the engine concerned
+
+
+@dataclass(frozen=True)
+class BaselineOutcome:
+    """What applying a baseline did, for the report."""
+
+    path: str
+    known: int  # findings hidden because the baseline holds them
+    unmatched: int  # entries for checked files that match no finding any more
 
 
 @dataclass

@@ -49,7 +49,6 @@ from dockaudit.model import (
     Word,
     known,
 )
-from dockaudit.normalize import SENTINEL, parse_duration, spec_from_command
 from dockaudit.sources.compose_names import OVERRIDE_OF
 from dockaudit.sources.compose_load import (
     ComposeError,
@@ -60,6 +59,8 @@ from dockaudit.sources.compose_load import (
     load_yaml,
     read_env_file,
 )
+from dockaudit.spec import spec_from_command
+from dockaudit.values import SENTINEL, parse_duration
 
 # The override files Compose merges into each file name, in the order it looks for them.
 OVERRIDES = {
@@ -402,7 +403,7 @@ def _quote(text: str) -> str:
 
 
 def _word_text(value: Interpolated) -> str:
-    """Source text whose template (normalize.template_of_text) is the interpolated value."""
+    """Source text whose template (values.template_of_text) is the interpolated value."""
     chunks = value.text.split(SENTINEL)
     out = [_quote(chunks[0]) if chunks[0] else ""]
     for index, chunk in enumerate(chunks[1:]):

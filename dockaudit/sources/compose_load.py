@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockaudit.model import Location
-from dockaudit.normalize import SENTINEL
+from dockaudit.values import SENTINEL
 
 MAX_BYTES = 2 * 1024 * 1024  # far above any real Compose file (the corpus's largest is ~40 KB)
 MAX_NODES = 200_000  # nodes after alias expansion

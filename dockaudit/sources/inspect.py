@@ -59,7 +59,7 @@ from dockaudit.model import (
     ThrottleDevice,
     Ulimit,
 )
-from dockaudit.normalize import (
+from dockaudit.values import (
     SENTINEL,
     normalize_capability,
     parse_image_ref,

@@ -39,8 +39,8 @@ from dockaudit.sources.shell import (
     ScriptReader,
     View,
     mentions_tool,
+    unterminated,
 )
-from dockaudit.sources.shell_lexer import Lexer
 
 __all__ = ["extract_markdown", "looks_like_markdown"]
 
@@ -322,9 +322,7 @@ def _incomplete(text: str, command: list[tuple[int, int]]) -> bool:
         return False
     if joined.rstrip().endswith(("|", "&&", "||")):
         return True
-    lexer = Lexer(joined)
-    lexer.lex(0)
-    return bool(lexer.problems)
+    return unterminated(joined)
 
 
 def _powershell_continued(line: str) -> bool:

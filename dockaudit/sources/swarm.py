@@ -217,7 +217,8 @@ def spec_from_service_command(cmd: DockerCommand) -> ContainerSpec | None:
     if cmd.subcommand not in SERVICE_COMMANDS:
         return None
     from dockaudit.grammar import option_values
-    from dockaudit.normalize import part, spec_from_command
+    from dockaudit.spec import spec_from_command
+    from dockaudit.values import part
 
     update = cmd.subcommand == ("service", "update")
     options = tuple(dataclasses.replace(use, name=_AS_CONTAINER_OPTION[use.name])

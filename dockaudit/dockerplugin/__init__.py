@@ -12,13 +12,13 @@ the current context of the CLI's configuration, else the local socket. The
 plugin passes ``-H`` and ``--context`` on to ``dockaudit live``, which reads the
 context store itself.
 
-`install` writes the plugin: a small shell script that runs this module with
-the Python that dockaudit is installed in.
+`install` writes the plugin: a small shell script that runs this package
+(its ``__main__``, which hands the arguments to `dockaudit.cli`) with the
+Python that dockaudit is installed in.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import stat
@@ -157,24 +157,6 @@ def with_engine(arguments: list[str], target: Target) -> list[str]:
     return [arguments[0], *target.options, *arguments[1:]]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The plugin's entry point: ``docker-audit docker-cli-plugin-metadata`` or ``… audit ARGS``."""
-    from dockaudit import cli
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv == ["docker-cli-plugin-metadata"]:
-        sys.stdout.write(json.dumps(METADATA, indent=2) + "\n")
-        return cli.EXIT_OK
-    try:
-        options, arguments = split_arguments(argv)
-        target = resolve_target(options) if arguments[:1] == ["live"] else Target()
-    except PluginError as exc:
-        sys.stderr.write(f"docker audit: error: {exc}\n")
-        return cli.EXIT_ERROR
-    os.environ.update(target.environment)
-    return cli.main(with_engine(arguments, target), prog=f"docker {PLUGIN_NAME}")
-
-
 # --- installing -------------------------------------------------------------
 
 
@@ -223,6 +205,3 @@ def uninstall(path: Path) -> str:
     path.unlink()
     return f"removed {path}"
 
-
-if __name__ == "__main__":
-    sys.exit(main())
