@@ -78,10 +78,11 @@ _FUNCTION = re.compile(r"(?m)^[^\S\n]*(?:function[^\S\n]+)?([A-Za-z_][\w:.-]*)[^
                        r"|^[^\S\n]*function[^\S\n]+([A-Za-z_][\w:.-]*)")
 # A call of a function: the name first on a line, or after ; & | ( { then do else. Each is
 # looked for apart, so that "then f" counts as a call of f, and so that each pattern starts
-# with a character set or a word, which the regex engine scans for quickly.
+# with a character set or a word, which the regex engine scans for quickly. (Compiled at
+# their first use, by re's cache: most files hold no library of functions.)
 _CALLED = r"(?=\s*([A-Za-z_][\w:.-]*)(?:\s|$|;))"
-_CALLS = (re.compile(r"(?m)^" + _CALLED), re.compile(r"(?m)[;&|({]" + _CALLED),
-          *(re.compile(rf"(?m){word}(?<!\w{word})" + _CALLED) for word in ("then", "do", "else")))
+_CALLS = (r"(?m)^" + _CALLED, r"(?m)[;&|({]" + _CALLED,
+          *(rf"(?m){word}(?<!\w{word})" + _CALLED for word in ("then", "do", "else")))
 
 
 def guess_purpose(path: str, kind: str, text_lines: Sequence[str],
@@ -140,7 +141,7 @@ def _function_library(lines: Sequence[str], runs: Sequence[ScriptCommand]) -> bo
     wanted = {name for name, _, _ in inside}
     calls: dict[str, list[int]] = {}
     for pattern in _CALLS:
-        for m in pattern.finditer(text):
+        for m in re.finditer(pattern, text):
             if m.group(1) in wanted:
                 calls.setdefault(m.group(1), []).append(bisect_left(newlines, m.start()) + 1)
     called = 0

@@ -569,9 +569,8 @@ class Suppression:
     file_wide: bool = False
 
 
-# Where str.splitlines() cuts a text (\r\n is one break). Starting with a character set,
-# the pattern is scanned for quickly.
-_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029](?:(?<=\r)\n)?")
+# Where str.splitlines() cuts a text.
+_LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 class TextLines(Sequence[str]):

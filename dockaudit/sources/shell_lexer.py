@@ -592,7 +592,7 @@ def walk(toks: list[Tok], s: str) -> Walk:
             ):
                 i += 2  # name() — a function definition; its body follows
                 continue
-            if ASSIGNMENT.match(text):
+            if "=" in text and ASSIGNMENT.match(text):
                 current.assigns.append(tok)
                 continue
         current.words.append(tok)
