@@ -22,6 +22,7 @@ from dockaudit.clibase import (
     print_error,
     rules_and_config,
 )
+from dockaudit.memory import collector_paused
 
 FORMATS = ("auto", "text", "json", "sarif", "github", "parsable", "markdown")
 SHELL_SHEBANG = ("sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "busybox")
@@ -284,6 +285,7 @@ def _status_spinner(label: str):
 # --- commands --------------------------------------------------------------
 
 
+@collector_paused()  # see dockaudit.memory
 def cmd_check(args: argparse.Namespace) -> int:
     from dataclasses import replace
 

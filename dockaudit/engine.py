@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from dockaudit.config import Config
 from dockaudit.memory import collector_paused
@@ -34,6 +35,8 @@ from dockaudit.rulebase import Rule, RuleContext, Violation
 PARSE_FAILURE = "DA001"
 UNUSED_SUPPRESSION = "DA008"
 IGNORE_LABEL = "dockaudit.ignore"
+
+Checker = Callable[[Any, RuleContext], Iterable[Violation] | None]  # a rule's check_* method
 
 
 @dataclass
@@ -75,15 +78,19 @@ class Engine:
         """Under the default profile a rule speaks only to the purposes it names."""
         return self.config.broad or purpose in rule.purposes
 
-    def _concerns(self, rule: Rule, spec: ContainerSpec, purpose: str) -> bool:
-        """Whether *rule* looks at *spec* at all (see Rule.service_only, services_only_in)."""
+    def _services_only(self, rule: Rule, purpose: str) -> bool:
+        """Whether *rule* looks only at long-running containers (see Rule.service_only, services_only_in)."""
         if self.config.broad:
-            return not rule.service_only or spec.is_service
-        if rule.service_only or purpose in rule.services_only_in:
-            # in documentation, a placeholder image (%%IMAGE%%, <image>) marks an example of
-            # usage, not a deployment the reader keeps running
-            return spec.declared_service and (purpose != "doc" or known(spec.image))
-        return True
+            return rule.service_only
+        return rule.service_only or purpose in rule.services_only_in
+
+    def _long_running(self, spec: ContainerSpec, purpose: str) -> bool:
+        """Whether *spec* counts as long-running for the rules that look only at those."""
+        if self.config.broad:
+            return spec.is_service
+        # in documentation, a placeholder image (%%IMAGE%%, <image>) marks an example of
+        # usage, not a deployment the reader keeps running
+        return spec.declared_service and (purpose != "doc" or known(spec.image))
 
     def _finding(
         self,
@@ -117,14 +124,14 @@ class Engine:
         self,
         result: EngineResult,
         rule: Rule,
-        method: str,
+        check: Checker,
         subject: object,
         ctx: RuleContext,
         where: object,
     ) -> list[Violation]:
-        """The violations of one rule method; *where* names the subject in an error (str() only then)."""
+        """The violations of *check*, a method of *rule*; *where* names the subject in an error (str() only then)."""
         try:
-            return list(getattr(rule, method)(subject, ctx) or ())
+            return list(check(subject, ctx) or ())
         except Exception as exc:  # one broken rule must not lose the others' results
             result.errors.append(f"rule {rule.id} failed on {where}: {type(exc).__name__}: {exc}")
             return []
@@ -145,24 +152,33 @@ class Engine:
             script = replace(script, purpose=stated, purpose_why="stated by the configuration")
         purpose = script.purpose
         static_rules = [r for r in self.rules if Source.STATIC in r.sources and self._speaks_to(r, purpose)]
-        # Which rules check commands and which containers, looked up once rather than for
-        # every command. (Findings are sorted at the end: the order they come in is free.)
-        on_command = [(r, self._ctx(r, purpose=purpose)) for r in static_rules if r.implements("check_command")]
-        on_container = [(r, self._ctx(r, purpose=purpose)) for r in static_rules if r.implements("check_container")]
+        # What is decided once for the script rather than for every command: which rules
+        # look at which commands (by subcommand, and whether it has usage problems) and at
+        # which containers (any, or only long-running ones). Findings are sorted at the end:
+        # the order they come in is free.
+        on_command = [(r, r.check_command, self._ctx(r, purpose=purpose))
+                      for r in static_rules if r.implements("check_command")]
+        for_command: dict[tuple[tuple[str, ...], bool], list[tuple[Rule, Checker, RuleContext]]] = {}
+        on_container = [(r, r.check_container, self._ctx(r, purpose=purpose))
+                        for r in static_rules if r.implements("check_container")]
+        on_any_container = [c for c in on_container if not self._services_only(c[0], purpose)]
+        on_long_running = on_any_container + [c for c in on_container if self._services_only(c[0], purpose)]
         for entry in script.commands:
             command = entry.command
             spec = entry.spec
             basis: str | None = None  # made for the first finding of the command
-            for rule, ctx in on_command:
-                for v in self._run(result, rule, "check_command", command, ctx, command.loc):
+            kind = (command.subcommand, bool(command.problems))
+            rules = for_command.get(kind)
+            if rules is None:
+                rules = for_command[kind] = [c for c in on_command if _looks_at(c[0], *kind)]
+            for rule, check, ctx in rules:
+                for v in self._run(result, rule, check, command, ctx, command.loc):
                     basis = basis or command_text(command)
                     found.append(self._finding(rule, v, command.loc, basis=basis))
             if spec is None:
                 continue
-            for rule, ctx in on_container:
-                if not self._concerns(rule, spec, purpose):
-                    continue
-                for v in self._run(result, rule, "check_container", spec, ctx, command.loc):
+            for rule, check, ctx in on_long_running if self._long_running(spec, purpose) else on_any_container:
+                for v in self._run(result, rule, check, spec, ctx, command.loc):
                     basis = basis or command_text(command)
                     found.append(self._finding(rule, v, spec.where(), basis=basis))
 
@@ -174,7 +190,7 @@ class Engine:
                 continue
             seen: set[tuple] = set()
             for part in parts:
-                for v in self._run(result, rule, "check_script", part, self._ctx(rule, purpose=purpose),
+                for v in self._run(result, rule, rule.check_script, part, self._ctx(rule, purpose=purpose),
                                    script.path):
                     key = (v.message, v.loc)
                     if key not in seen:  # a block shared by two scopes is checked twice
@@ -248,7 +264,7 @@ class Engine:
             for rule in live_rules:
                 if not rule.implements("check_container"):
                     continue
-                for v in self._run(result, rule, "check_container", spec, self._ctx(rule, host=host), where):
+                for v in self._run(result, rule, rule.check_container, spec, self._ctx(rule, host=host), where):
                     finding = self._finding(rule, v, spec.where(), container=ref, basis=ref.name if ref else None,
                                             engine=engine)
                     if rule.id in ignored:
@@ -257,11 +273,18 @@ class Engine:
         if host is not None:
             for rule in live_rules:
                 if rule.implements("check_host"):
-                    for v in self._run(result, rule, "check_host", host, self._ctx(rule, host=host), "host"):
+                    for v in self._run(result, rule, rule.check_host, host, self._ctx(rule, host=host), "host"):
                         found.append(self._finding(rule, v, None, basis="host", engine=engine))
         found.sort(key=Finding.sort_key)
         result.findings = found
         return result
+
+
+def _looks_at(rule: Rule, subcommand: tuple[str, ...], has_problems: bool) -> bool:
+    """Whether *rule*'s check_command looks at a command of *subcommand* (with usage problems or not)."""
+    if rule.reports_usage_problems and not has_problems:
+        return False
+    return rule.subcommands is None or subcommand in rule.subcommands
 
 
 def _bases_at(script: Script, lines: list[int]) -> dict[int, str]:

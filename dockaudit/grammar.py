@@ -392,6 +392,8 @@ def _parse(inv: Invocation) -> DockerCommand:
                         (), parser.incomplete)
     if grammar is not None:
         _check(cmd, grammar, parser)
+    if not parser.problems:
+        return cmd  # the command as checked is the whole of it
     return DockerCommand(inv, subcommand, tuple(global_uses), tuple(uses), tuple(operands),
                          tuple(parser.problems), parser.incomplete)
 

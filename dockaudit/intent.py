@@ -71,11 +71,17 @@ _BUILD_WORDS = frozenset({"build", "release", "package", "publish", "dist", "com
 _DEV_WORDS = frozenset({"dotfiles", "bashrc", "zshrc", "aliases", "desktop"})
 # A desktop program run from a container: the X11 socket or display handed in.
 _DESKTOP = re.compile(r"/tmp/\.X11-unix|DISPLAY=|WAYLAND_DISPLAY|XDG_RUNTIME_DIR")
-_FUNCTION = re.compile(r"^\s*(?:function\s+)?([A-Za-z_][\w:.-]*)\s*\(\)|^\s*function\s+([A-Za-z_][\w:.-]*)")
-# A call of a function: the name first on a line, or after ; & | ( { then do else. A line
-# start and the others are looked for apart, so that "then f" counts as a call of f.
+# A function definition at the start of a line of the text joined with newlines (a line
+# holds no newline, so [^\S\n] is any blank a line can hold).
+_FUNCTION = re.compile(r"(?m)^[^\S\n]*(?:function[^\S\n]+)?([A-Za-z_][\w:.-]*)[^\S\n]*\(\)"
+                       r"|^[^\S\n]*function[^\S\n]+([A-Za-z_][\w:.-]*)")
+# A call of a function: the name first on a line, or after ; & | ( { then do else. Each is
+# looked for apart, so that "then f" counts as a call of f, and so that each pattern starts
+# with a character set or a word, which the regex engine scans for quickly. (Compiled at
+# their first use, by re's cache: most files hold no library of functions.)
 _CALLED = r"(?=\s*([A-Za-z_][\w:.-]*)(?:\s|$|;))"
-_CALLS = (re.compile(r"(?m)^" + _CALLED), re.compile(r"(?m)(?:[;&|({]|\bthen|\bdo|\belse)" + _CALLED))
+_CALLS = (r"(?m)^" + _CALLED, r"(?m)[;&|({]" + _CALLED,
+          *(rf"(?m){word}(?<!\w{word})" + _CALLED for word in ("then", "do", "else")))
 
 
 def guess_purpose(path: str, kind: str, text_lines: Sequence[str],
@@ -110,13 +116,14 @@ def guess_purpose(path: str, kind: str, text_lines: Sequence[str],
 
 def _function_library(lines: Sequence[str], runs: Sequence[ScriptCommand]) -> bool:
     """Most docker commands sit in shell functions that nothing in the file calls."""
+    text = "\n".join(lines)
+    newlines = [m.start() for m in re.finditer("\n", text)]
     bodies: list[tuple[str, int, int]] = []  # name, first line, last line (1-based)
-    for number, line in enumerate(lines, start=1):
-        m = _FUNCTION.match(line)
-        if m:
-            if bodies:
-                bodies[-1] = (bodies[-1][0], bodies[-1][1], number - 1)
-            bodies.append((m.group(1) or m.group(2), number, len(lines)))
+    for m in _FUNCTION.finditer(text):
+        number = bisect_left(newlines, m.start()) + 1
+        if bodies:
+            bodies[-1] = (bodies[-1][0], bodies[-1][1], number - 1)
+        bodies.append((m.group(1) or m.group(2), number, len(lines)))
     if not bodies:
         return False
     # Bodies follow one another: the one holding a line is the last to begin at or before it.
@@ -129,13 +136,11 @@ def _function_library(lines: Sequence[str], runs: Sequence[ScriptCommand]) -> bo
     inside = [b for i, b in enumerate(bodies) if i in holders]
     if len(inside) < 2 or sum(1 for i in holding if i >= 0) * 5 < len(runs) * 4:
         return False
-    text = "\n".join(lines)
     # Where each name is called, found in one pass over the text rather than one a name.
-    newlines = [m.start() for m in re.finditer("\n", text)]
     wanted = {name for name, _, _ in inside}
     calls: dict[str, list[int]] = {}
     for pattern in _CALLS:
-        for m in pattern.finditer(text):
+        for m in re.finditer(pattern, text):
             if m.group(1) in wanted:
                 calls.setdefault(m.group(1), []).append(bisect_left(newlines, m.start()) + 1)
     called = 0

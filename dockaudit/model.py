@@ -192,7 +192,7 @@ class DockerCommand:
         return None
 
     def all(self, name: str) -> tuple[OptionUse, ...]:
-        return tuple(use for use in self.options if use.name == name)
+        return tuple([use for use in self.options if use.name == name])
 
     def has(self, name: str) -> bool:
         return any(use.name == name for use in self.options)
@@ -590,7 +590,9 @@ class TextLines(Sequence[str]):
         return self._line(index)
 
     def __iter__(self) -> Iterator[str]:
-        return (self._line(i) for i in range(len(self)))
+        text, bounds = self.text, self._bounds
+        for i in range(0, len(bounds), 2):
+            yield text[bounds[i]:bounds[i + 1]]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TextLines) and other.text == self.text

@@ -106,6 +106,12 @@ class Rule:
     # the file keeps running (a restart policy): in a tutorial, a `--rm -it` demo of
     # a setting is not a deployment of it.
     services_only_in: ClassVar[frozenset[str]] = frozenset()
+    # The docker subcommands whose commands check_command looks at (("run",), ("network",
+    # "create"), …); None: every command. The engine calls it for no other command.
+    subcommands: ClassVar[frozenset[tuple[str, ...]] | None] = None
+    # check_command only reports the grammar's usage problems (DockerCommand.problems): the
+    # engine calls it only for a command that has one.
+    reports_usage_problems: ClassVar[bool] = False
     options: ClassVar[Mapping[str, Option]] = {}
     # Options the docstring examples are documented with (a rule that needs
     # configuration to fire at all, such as a trust list).

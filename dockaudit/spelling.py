@@ -94,8 +94,9 @@ class SpellingIndex:
     The words are kept sorted, so words with a common beginning are
     neighbours: the table of edit distances is computed once for a beginning
     they share, and the words after a beginning already too far from the
-    word looked up are skipped in one step. Only the cells the limit allows
-    are computed (the band around the diagonal).
+    word looked up are skipped in one step, and a word longer or shorter than
+    the limit allows is passed over. Only the cells the limit allows are
+    computed (the band around the diagonal).
     """
 
     def __init__(self, words: Iterable[str], skip: Callable[[str, str], bool] | None = None) -> None:
@@ -124,6 +125,9 @@ class SpellingIndex:
         i = 0
         while i < len(words):
             candidate = words[i]
+            if abs(len(candidate) - len(word)) > limit:  # too long or too short to be close
+                i += 1
+                continue
             depth = 0
             shared = min(len(beginning), len(candidate))
             while depth < shared and beginning[depth] == candidate[depth]:

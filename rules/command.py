@@ -21,6 +21,7 @@ class _UsageProblemRule(Rule):
 
     sources = STATIC
     theme = THEME
+    reports_usage_problems = True
 
     def check_command(self, command: DockerCommand, ctx: RuleContext) -> Iterable[Violation]:
         for problem in command.problems:
@@ -208,9 +209,10 @@ class TtyInScript(Rule):
     sources = STATIC
     theme = THEME
     purposes = frozenset({"deploy", "ci-test", "build"})
+    subcommands = frozenset({("run",), ("exec",)})
 
     def check_command(self, command: DockerCommand, ctx: RuleContext) -> Iterable[Violation]:
-        if command.subcommand not in (("run",), ("exec",)) or command.invocation.context == "markdown":
+        if command.subcommand not in self.subcommands or command.invocation.context == "markdown":
             return
         if _flag_set(command, "--detach"):
             return

@@ -217,9 +217,10 @@ class LogOptInvalid(Rule):
     sources = STATIC
     theme = THEME
     options: ClassVar[Mapping[str, Option]] = {"default-log-driver": DEFAULT_DRIVER_OPTION}
+    subcommands = frozenset({("run",), ("create",)})
 
     def check_command(self, command: DockerCommand, ctx: RuleContext) -> Iterable[Violation]:
-        if command.subcommand not in (("run",), ("create",)):
+        if command.subcommand not in self.subcommands:
             return
         driver_use = command.option("--log-driver")
         if driver_use is None:

@@ -695,6 +695,7 @@ class ExecPrivileged(Rule):
     cis = "5.23"
     references = ("CIS Docker Benchmark 5.23", "CIS Docker Benchmark 5.24")
     theme = THEME
+    subcommands = frozenset({("exec",)})
 
     def check_command(self, command: DockerCommand, ctx: RuleContext) -> Iterable[Violation]:
         if command.subcommand != ("exec",):

@@ -657,6 +657,7 @@ class RemovesAllContainers(Rule):
     purposes = frozenset({"deploy", "ci-test", "build", "doc"})  # a dev cleanup helper means it
     sources = STATIC
     theme = THEME
+    subcommands = frozenset({("rm",), ("stop",), ("kill",), *CONTAINER_PRUNE, SYSTEM_PRUNE})
 
     def check_command(self, command: DockerCommand, ctx: RuleContext) -> Iterable[Violation]:
         sub = command.subcommand

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from dockaudit.model import UNKNOWN, ImageRef
@@ -25,9 +27,10 @@ TABLE_FILE = "stateful_images.json"  # generated from stateful_images.yaml
 _COMMAND_NAMES_DIR = frozenset({"minio", "minio/minio"})
 
 
-def stateful_table() -> dict[str, tuple[str, ...]]:
-    """The shipped table: normalised image key → data directories."""
-    return {key: tuple(dirs) for key, dirs in load_table(TABLE_FILE).items()}
+@cache
+def stateful_table() -> Mapping[str, tuple[str, ...]]:
+    """The shipped table, read-only: normalised image key → data directories."""
+    return MappingProxyType({key: tuple(dirs) for key, dirs in load_table(TABLE_FILE).items()})
 
 
 def stateful_data_dirs(
@@ -51,10 +54,9 @@ def stateful_data_dirs(
     """
     if image is None or image is UNKNOWN or not isinstance(image, ImageRef):
         return None
-    table: dict[str, tuple[str, ...]] = dict(stateful_table())
+    table = stateful_table()
     if extra:
-        for key, dirs in extra.items():
-            table[normalize_key(str(key))] = tuple(str(d) for d in dirs)
+        table = {**table, **{normalize_key(str(key)): tuple(str(d) for d in dirs) for key, dirs in extra.items()}}
     found = match(image, table)
     if found is None:
         return None

@@ -145,7 +145,10 @@ class ScriptReader:
         if end <= start:
             return Location(self.path, numbers[line], column, numbers[line], column)
         last = end - 1
-        end_line = bisect_right(starts, last) - 1
+        if line + 1 < len(starts) and last < starts[line + 1]:
+            end_line = line  # a word on one line, as most are
+        else:
+            end_line = bisect_right(starts, last) - 1
         return Location(self.path, numbers[line], column, numbers[end_line], last - starts[end_line] + 2)
 
     def fail(self, message: str) -> None:
@@ -434,7 +437,7 @@ class ScriptReader:
         if k + 1 >= len(words.items) and words.items[k].value is UNKNOWN:
             return  # `eval "$DOCKER_CMD"`: a variable named like the tool, and nothing to read
         program = self.word(view, words.items[k])
-        rest = tuple(self.word(view, item) for item in words.items[k + 1 :])
+        rest = tuple([self.word(view, item) for item in words.items[k + 1 :]])
         last = rest[-1].loc if rest else program.loc
         first = program.loc
         key = (first.line, first.column, tool)

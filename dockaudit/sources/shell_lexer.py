@@ -113,8 +113,10 @@ class Lexer:
             while i < n:
                 c = s[i]
                 if c in _BLANK_CHARS:
-                    m = _BLANK.match(s, i)
-                    i = m.end() if m else i + 1
+                    i += 1
+                    if i < n and s[i] in _BLANK_CHARS:  # a run of them (one is the usual case)
+                        m = _BLANK.match(s, i)
+                        i = m.end() if m else i + 1
                     continue
                 if c == "\\" and s.startswith("\n", i + 1):
                     i += 2
@@ -134,7 +136,7 @@ class Lexer:
                     j = s.find("\n", i, n)
                     i = n if j < 0 else j
                     continue
-                in_pattern = bool(case_stack) and case_stack[-1] == "pat"
+                in_pattern = case_stack[-1] == "pat" if case_stack else False
                 if c in _OP_CHARS:
                     if c == ")" and stop_paren and depth == 0 and not in_pattern:
                         return toks, i
@@ -190,7 +192,7 @@ class Lexer:
                     end, subs = self.scan_word(i)
                     if end == start:  # cannot happen for valid input; never loop forever
                         end = start + 1
-                toks.append(Tok("w", start, end, subs=subs))
+                toks.append(Tok("w", start, end, "", subs))
                 i = end
                 if not (command_position or case_stack):
                     continue
@@ -210,8 +212,8 @@ class Lexer:
                         case_stack.append("head")
                     elif word == "esac" and case_stack:
                         case_stack.pop()
-                    command_position = word in _KEEP_COMMAND_POSITION or bool(
-                        ASSIGNMENT.match(word)
+                    command_position = word in _KEEP_COMMAND_POSITION or (
+                        "=" in word and bool(ASSIGNMENT.match(word))
                     )
             return toks, n
         finally:
@@ -590,7 +592,7 @@ def walk(toks: list[Tok], s: str) -> Walk:
             ):
                 i += 2  # name() — a function definition; its body follows
                 continue
-            if ASSIGNMENT.match(text):
+            if "=" in text and ASSIGNMENT.match(text):
                 current.assigns.append(tok)
                 continue
         current.words.append(tok)

@@ -62,6 +62,8 @@ class View:
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """File offsets [start, end) of the view's characters [start, end)."""
+        if self.offsets is None:  # the file itself (or a block of it): one step for both ends
+            return self.base + start, self.base + max(start, end)
         if end <= start:
             point = self.orig(start)
             return point, point
