@@ -466,15 +466,3 @@ class RandomHostPort(Rule):
                     loc,
                     f"name the host port, e.g. -p 127.0.0.1:{port}:{port}",
                 )
-
-
-RULES = [
-    LegacyLink,
-    PortsIgnored,
-    PortAllInterfaces,
-    PrivilegedPort,
-    SensitivePortPublic,
-    HostNetwork,
-    DefaultBridge,
-    RandomHostPort,
-]

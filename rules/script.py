@@ -995,15 +995,3 @@ class NetworkConnectSpecial(Rule):
                             f"start {name} on a user-defined network instead of --network {mode}",
                         )
             ledger.apply(entry)
-
-
-RULES = [
-    DuplicateName,
-    UnknownContainer,
-    UnknownNetwork,
-    DuplicateHostPort,
-    RemovesAllContainers,
-    RemovesVolumes,
-    NetworkCreateInvalid,
-    NetworkConnectSpecial,
-]
