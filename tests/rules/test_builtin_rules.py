@@ -11,7 +11,7 @@ from pathlib import Path
 from dockaudit.api import default_rules
 from dockaudit_rules.plugin import builtin_rules, rules_of
 
-RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 
 
 def written_rule_ids() -> dict[str, str]:

@@ -14,7 +14,7 @@ import yaml
 
 from dockaudit.api import check_text, read_script
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TABLE = REPO / "dockaudit" / "data" / "service_options.json"
 FACTS = REPO / "dockaudit" / "data" / "service_options.yaml"
 CLI_SOURCE = Path(os.environ.get("DOCKAUDIT_CLI_SOURCE", "/work/.mirror/docker+cli/repo"))
