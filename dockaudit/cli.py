@@ -813,10 +813,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         by_name = {r.name: r for r in loaded.rules.values()}
         rule = by_name.get(args.rule)
     if rule is None:
-        import difflib
+        from dockaudit.spelling import closest
 
-        close = difflib.get_close_matches(rule_id, list(loaded.rules), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        guess = closest(rule_id, loaded.rules) or closest(args.rule, [r.name for r in loaded.rules.values()])
+        hint = f" (did you mean {guess}?)" if guess else ""
         print_error(f"no rule {args.rule!r}{hint}; `dockaudit rules` lists them")
         return EXIT_ERROR
     from rich.console import Console

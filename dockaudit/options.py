@@ -1,9 +1,10 @@
 """The Docker CLI's option table: which options each subcommand takes, and how.
 
-The facts live in ``data/options.json`` (generated from ``data/options.yaml``
-by ``tools/generate.py``) and ``data/service_options.json``; this module loads
-them once and answers, per tool and subcommand, with a `CommandGrammar` of
-`FlagSpec`s. Reading a command line against the table is `dockaudit.grammar`'s job.
+The facts live in ``data/options.json`` and ``data/service_options.json``
+(generated from ``data/options.yaml`` and ``data/service_options.yaml`` by
+``tools/generate.py``); this module loads them once and answers, per tool and
+subcommand, with a `CommandGrammar` of `FlagSpec`s. Reading a command line
+against the table is `dockaudit.grammar`'s job.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 _DATA = Path(__file__).resolve().parent / "data" / "options.json"
-# docker service create/update, generated from the CLI's source by tools/gen_service_options.py
+# docker service create/update, generated from data/service_options.yaml
 _SERVICE_DATA = _DATA.with_name("service_options.json")
 
 class FlagSpec(NamedTuple):

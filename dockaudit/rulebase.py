@@ -23,6 +23,7 @@ from dockaudit.model import (
     Script,
     Severity,
     Source,
+    Word,
 )
 
 STATIC = frozenset({Source.STATIC})
@@ -182,6 +183,29 @@ class Rule:
     @classmethod
     def implements(cls, method: str) -> bool:
         return getattr(cls, method) is not getattr(Rule, method)
+
+
+def substituted_commands(word: Word) -> list[tuple[DockerCommand, str]]:
+    """The container commands a word runs in ``$( … )`` or backticks, read by the grammar.
+
+    Each comes with the text that follows it in the word (``| grep web)``), so
+    that a rule can tell a command whose output is filtered further. For a
+    rule that must look into a substitution (``docker rm $(docker ps -aq)``).
+    """
+    from dockaudit.grammar import parse_invocation
+    from dockaudit.sources.shell import extract_shell
+
+    text = word.text
+    line_starts = [0]
+    line_starts.extend(i + 1 for i, c in enumerate(text) if c == "\n")
+    found = []
+    for invocation in extract_shell(text, word.loc.path).invocations:
+        if invocation.context != "substitution":
+            continue
+        loc = invocation.loc
+        end = line_starts[loc.end_line - 1] + loc.end_column - 1
+        found.append((parse_invocation(invocation), text[end:]))
+    return found
 
 
 def _section_code(doc: str, heading: str) -> str | None:

@@ -258,15 +258,3 @@ class UnusedSuppression(Rule):
     severity = Severity.INFO
     sources = STATIC
     theme = THEME
-
-
-RULES = [
-    ParseFailure,
-    UnknownOption,
-    InvalidValue,
-    OptionsAfterImage,
-    ConflictingOptions,
-    DeprecatedOption,
-    TtyInScript,
-    UnusedSuppression,
-]

@@ -348,6 +348,3 @@ class SecretInArgs(Rule):
                 loc or spec.where("entrypoint"),
                 "pass it in a file or environment variable the program reads (e.g. a config file or *_FILE)",
             )
-
-
-RULES = [SecretInEnv, SecretInUrl, SecretInArgs]

@@ -300,6 +300,3 @@ class StaleImage(Rule):
             None,
             "re-create the container to run the current image",
         )
-
-
-RULES = [ImageLatest, ImageNoDigest, ImageEol, UntrustedRegistry, StaleImage]

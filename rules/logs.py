@@ -272,6 +272,3 @@ class LogOptInvalid(Rule):
                     driver_use.loc if driver_use is not None else None,
                     f"add --log-opt {required}=…",
                 )
-
-
-RULES = [LogUnbounded, LoggingDisabled, LogOptInvalid]

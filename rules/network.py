@@ -64,8 +64,8 @@ def _shown(binding: PortBinding) -> str:
     """The binding as a -p value: ``127.0.0.1:8080:80``, ``8080:80``, ``80/udp``."""
     ip = _host_ip(binding)
     host_port = binding.host_port if known(binding.host_port) else "?"
-    target = binding.container_port
-    if binding.protocol and binding.protocol != "tcp":
+    target = binding.container_port if known(binding.container_port) else "?"
+    if known(binding.protocol) and binding.protocol and binding.protocol != "tcp":
         target = f"{target}/{binding.protocol}"
     if ip:
         host = f"[{ip}]" if ":" in ip else ip
@@ -478,15 +478,3 @@ class RandomHostPort(Rule):
                     loc,
                     f"name the host port, e.g. -p 127.0.0.1:{port}:{port}",
                 )
-
-
-RULES = [
-    LegacyLink,
-    PortsIgnored,
-    PortAllInterfaces,
-    PrivilegedPort,
-    SensitivePortPublic,
-    HostNetwork,
-    DefaultBridge,
-    RandomHostPort,
-]

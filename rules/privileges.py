@@ -716,19 +716,3 @@ class ExecPrivileged(Rule):
                     user.flag.loc,
                     "run it as the container's own user; if root is really needed, say why in a comment",
                 )
-
-
-RULES = [
-    Privileged,
-    DangerousCapability,
-    CapabilitiesNotDropped,
-    HostPid,
-    HostIpc,
-    HostNamespace,
-    SeccompDisabled,
-    MacDisabled,
-    NoNewPrivileges,
-    RootUser,
-    HostDevice,
-    ExecPrivileged,
-]

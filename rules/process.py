@@ -653,18 +653,3 @@ class OomKilled(Rule):
                 None,
                 "raise -m/--memory to what it really uses, or fix the leak",
             )
-
-
-RULES = [
-    MultiProcess,
-    SshdInContainer,
-    DetachedNoForeground,
-    NoRestartPolicy,
-    RestartUnbounded,
-    HealthcheckDisabled,
-    NoInit,
-    Unhealthy,
-    RestartLoop,
-    OomKilled,
-]
-

@@ -360,14 +360,3 @@ class StorageOptSize(Rule):
             loc,
             "check the daemon's storage driver (docker info), or limit disk use with a volume",
         )
-
-
-RULES = [
-    MemoryUnlimited,
-    CpuUnlimited,
-    PidsUnlimited,
-    OomKillDisabledUnbounded,
-    SwapUnlimited,
-    BlkioBufferedOnly,
-    StorageOptSize,
-]

@@ -26,7 +26,7 @@ from dockaudit.model import (
     Word,
     known,
 )
-from dockaudit.rulebase import STATIC, Option, Rule, RuleContext, Violation
+from dockaudit.rulebase import STATIC, Option, Rule, RuleContext, Violation, substituted_commands
 from dockaudit.spelling import SpellingIndex, closest
 from dockaudit_rules._common import option
 from dockaudit_rules.stateful import stateful_data_dirs
@@ -591,9 +591,6 @@ class PublishedPorts(ContainerLedger):
 
 # --- DA905 ---------------------------------------------------------------
 
-_LIST_ALL = re.compile(r"\b(?:docker|podman|nerdctl)\s+(?:ps|container\s+(?:ls|list|ps))\b([^)`|]*)")
-
-
 # Filters that pick the script's own containers (by what it named or made: a label, a name,
 # an image, a volume, a network, a published port); status=, before=, since=, … still reach
 # everyone's.
@@ -601,28 +598,26 @@ OWNING_FILTERS = ("label", "name", "id", "ancestor", "volume", "network", "publi
 
 
 def _owning_filter(value: str) -> bool:
-    return value.split("=", 1)[0].strip("'\"").lower() in OWNING_FILTERS
+    return value.split("=", 1)[0].lower() in OWNING_FILTERS
 
 
-def lists_every_container(text: str) -> bool:
-    """Whether a ``$(docker ps …)`` word lists other people's containers too."""
-    match = _LIST_ALL.search(text)
-    if match is None or "|" in text.split(match.group(0), 1)[1].split(")", 1)[0]:
-        return False
-    args = match.group(1).split()
-    for i, arg in enumerate(args):
-        following = args[i + 1] if i + 1 < len(args) else ""
-        if arg.startswith("--filter="):
-            if _owning_filter(arg.split("=", 1)[1]):
-                return False
-        elif arg == "--filter" or (arg.startswith("-") and not arg.startswith("--") and arg.endswith("f")):
-            if _owning_filter(following):
-                return False
-        elif arg in ("--latest", "--last") or arg.startswith(("--last=", "-n")):
-            return False
-        elif arg.startswith("-") and not arg.startswith("--") and any(c in arg[1:] for c in "nl"):
-            return False
-    return True
+def lists_every_container(word: Word) -> bool:
+    """Whether a ``$(docker ps …)`` word lists other people's containers too.
+
+    The ``docker ps`` (``container ls``) inside is read by the grammar: a filter
+    that selects the script's own containers, one that cannot be seen (``$F``),
+    ``--last``/``--latest``, or output piped on (``| grep web``) narrow the list.
+    """
+    for command, after in substituted_commands(word):
+        if command.subcommand != ("ps",) or command.incomplete or after.lstrip(" \t").startswith("|"):
+            continue
+        if command.option("--last") or command.option("--latest"):
+            continue
+        filters = [use.value_text for use in command.all("--filter")]
+        if any(value is not None and (not known(value) or _owning_filter(value)) for value in filters):
+            continue
+        return True
+    return False
 
 
 def _label_filtered(command: DockerCommand) -> bool:
@@ -663,7 +658,7 @@ class RemovesAllContainers(Rule):
         sub = command.subcommand
         if sub in (("rm",), ("stop",), ("kill",)):
             for word in command.operands:
-                if lists_every_container(word.text):
+                if lists_every_container(word):
                     verb = {"rm": "removes", "stop": "stops", "kill": "kills"}[sub[0]]
                     yield Violation(
                         f"docker {sub[0]} {word.text} {verb} every container on the host",
@@ -996,15 +991,3 @@ class NetworkConnectSpecial(Rule):
                             f"start {name} on a user-defined network instead of --network {mode}",
                         )
             ledger.apply(entry)
-
-
-RULES = [
-    DuplicateName,
-    UnknownContainer,
-    UnknownNetwork,
-    DuplicateHostPort,
-    RemovesAllContainers,
-    RemovesVolumes,
-    NetworkCreateInvalid,
-    NetworkConnectSpecial,
-]

@@ -180,6 +180,3 @@ class SingleReplicaUnpinned(Rule):
             spec.where("replicas") if "replicas" in spec.locations else None,
             "add --constraint node.hostname==NODE (or node.labels.KEY==VALUE) for the node that holds the data",
         )
-
-
-RULES = [RestartAnyUnbounded, SecretInServiceEnv, IngressPublishedPort, SingleReplicaUnpinned]

@@ -668,17 +668,3 @@ class DanglingVolume(Rule):
                 None,
                 f"remove it if it holds nothing needed: docker volume rm {volume}",
             )
-
-
-RULES = [
-    StatefulWithoutVolume,
-    AnonymousVolume,
-    RmDiscardsData,
-    VolumesFrom,
-    DockerSocketMounted,
-    SensitiveHostPath,
-    SharedPropagation,
-    WritableRootfs,
-    TmpfsExec,
-    DanglingVolume,
-]

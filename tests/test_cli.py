@@ -199,6 +199,14 @@ def test_rules_explain_and_help() -> None:
     assert "exit codes:" in helped.stdout and "2  usage" in helped.stdout
 
 
+def test_explain_suggests_the_rule_meant() -> None:
+    by_id = run("explain", "DA1O1")
+    assert by_id.returncode == 2 and "did you mean DA101?" in by_id.stderr
+    by_name = run("explain", "memory-unlimted")
+    assert by_name.returncode == 2 and "did you mean memory-unlimited?" in by_name.stderr
+    assert "did you mean" not in run("explain", "nothing-like-a-rule").stderr
+
+
 def test_no_arguments_is_a_usage_error() -> None:
     assert run().returncode == 2
     assert run("check").returncode == 2

@@ -29,8 +29,8 @@ def test_every_generated_file_is_current() -> None:
 
 def test_every_kind_of_generated_file_is_covered(generate: ModuleType) -> None:
     paths = {target.path.relative_to(REPO).as_posix() for target in generate.generated_files()}
-    assert {"dockaudit/data/options.json", "rules/data/eol.json", "rules/data/stateful_images.json",
-            "docs/rules.md"} <= paths
+    assert {"dockaudit/data/options.json", "dockaudit/data/service_options.json", "rules/data/eol.json",
+            "rules/data/stateful_images.json", "docs/rules.md"} <= paths
 
 
 def test_check_names_a_stale_file_and_writing_fixes_it(generate: ModuleType, tmp_path: Path,
@@ -105,6 +105,30 @@ def test_a_bad_source_is_exit_2_with_a_message(generate: ModuleType, tmp_path: P
     facts.write_text("commands: [unclosed\n")
     assert generate.main([]) == 2
     assert not (tmp_path / "options.json").exists()
+
+
+SERVICE_FACTS = yaml.safe_load((REPO / "dockaudit" / "data" / "service_options.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_service_table_is_derived_from_its_facts(generate: ModuleType) -> None:
+    table = generate.service_table(copy.deepcopy(SERVICE_FACTS))
+    assert set(table["commands"]) == {"service create", "service update"}
+    assert table["commands"]["service create"]["image"] is True
+    assert {"name": "--replicas", "kind": "uint64"} in table["commands"]["service create"]["flags"]
+    assert table["source"] == f"github.com/docker/cli@{SERVICE_FACTS['docker_cli']['commit']}"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda f: f["commands"]["service create"]["flags"].reverse(), "keep the list sorted"),
+    (lambda f: f["commands"]["service update"]["flags"][0].update(kind="megabytes"), "kind 'megabytes'"),
+    (lambda f: f["commands"].pop("service update"), "missing service update"),
+    (lambda f: f["docker_cli"].update(commit="main"), "40-hex-digit"),
+], ids=["unsorted", "kind", "command", "commit"])
+def test_bad_service_facts_are_refused_with_where(generate: ModuleType, change, message: str) -> None:
+    facts = copy.deepcopy(SERVICE_FACTS)
+    change(facts)
+    with pytest.raises(generate.SourceError, match=message):
+        generate.service_table(facts)
 
 
 class QuietRule(Rule):

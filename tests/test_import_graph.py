@@ -22,7 +22,8 @@ def module_files() -> dict[str, Path]:
 
 
 def imported(module: str, path: Path, node: ast.Import | ast.ImportFrom, known: set[str]) -> set[str]:
-    """The modules of *known* that one import statement loads (the closest enclosing one)."""
+    """The modules of *known* that one import statement names (a package's own ``__init__`` is
+    left out when a module of it is named: every submodule runs its package first anyway)."""
     if isinstance(node, ast.Import):
         names = [alias.name for alias in node.names]
     else:
@@ -31,7 +32,8 @@ def imported(module: str, path: Path, node: ast.Import | ast.ImportFrom, known: 
             package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
             package = package[: len(package) - node.level + 1]
             base = ".".join([*package, base] if base else package)
-        names = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        # ``from package import module`` loads that module; ``from module import name`` the module
+        names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names]
     found = set()
     for name in names:
         while name and name not in known:

@@ -5,7 +5,7 @@ used to be read as a shell script holding no docker command: a clean result
 for a file nobody looked at. It is a notification (exit 2) that says what the
 file is and what reads it; the other files are still checked. Directories are
 still searched for scripts, Markdown and Compose files only, without a word
-about the rest. (Compose files are read: tests/test_compose.py.)
+about the rest. (Compose files are read: tests/sources/test_compose.py.)
 """
 
 from __future__ import annotations

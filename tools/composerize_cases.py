@@ -3,7 +3,7 @@
 Every rule case (fixtures/rules/*.yaml) that is one literal ``docker run`` or
 ``docker create`` command is given to composerize (npm), which writes the
 Compose service a user would get for it. The pairs are written to
-fixtures/compose/composerize.yaml, which tests/test_compose_parity.py reads:
+fixtures/compose/composerize.yaml, which tests/sources/test_compose_parity.py reads:
 the command and its Compose form must give the same findings.
 
 The converted files are committed (generated data, reproducible with this

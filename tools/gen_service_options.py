@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
-"""Generate dockaudit/data/service_options.json: the options of `docker service create` and `update`.
+"""Extract dockaudit/data/service_options.yaml from a Docker CLI checkout: the options of
+`docker service create` and `update`.
+
+This is the explicit step that takes the facts from the CLI; everything after
+it is ``tools/generate.py``, which derives ``service_options.json`` (what the
+grammar loads) from the YAML and checks it in CI, with no checkout needed.
 
 The facts come from the Docker CLI's own source, the same repository the
-run/create reference was taken from: ``cli/command/service/opts.go`` (the
+run/create options were taken from: ``cli/command/service/opts.go`` (the
 flag-name constants and ``addServiceFlags``, shared by both commands),
 ``create.go`` and ``update.go`` (the flags each adds, whether options stop at
 the first operand). Each ``flags.<Method>(...)`` call gives a flag's name, its
 shorthand and its value kind: from the method (``BoolVar``, ``Uint64Var``,
 ``DurationVar``, ...) or, for ``Var``, from the option type of its target
-(`VAR_KINDS`); a target this table does not know stops the generator, so a
+(`VAR_KINDS`); a target this table does not know stops the extraction, so a
 new option type is reviewed, never guessed.
 
-    python tools/gen_service_options.py GIT_DIR [OUTPUT_JSON]   # GIT_DIR: a docker/cli clone's .git
-    python tools/gen_service_options.py GIT_DIR --check          # exit 1 when the committed file differs
+    python tools/gen_service_options.py GIT_DIR            # rewrite service_options.yaml
+    python tools/gen_service_options.py GIT_DIR --check    # exit 1 when the committed YAML differs
+    python tools/generate.py                               # then derive service_options.json
 
-The output is sorted, indented JSON, with the commit and ``git describe`` of
-the source, so that a change of the CLI shows as a readable diff.
+GIT_DIR is a docker/cli clone's .git (a bare clone will do). The YAML is
+sorted, one flag a line, with the commit and ``git describe`` of the source,
+so that a change of the CLI shows as a readable diff.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "dockaudit" / "data" / "service_options.json"
+import yaml
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "dockaudit" / "data" / "service_options.yaml"
 FILES = ("cli/command/service/opts.go", "cli/command/service/create.go", "cli/command/service/update.go")
 
 METHOD_KINDS = {
@@ -166,8 +175,57 @@ def build(git_dir: str) -> dict:
             "commands": commands}
 
 
+HEADER = """\
+# The options of docker service create and docker service update as dockaudit's
+# grammar reads them, extracted from the Docker CLI's source named below by
+# `python tools/gen_service_options.py GIT_DIR` (a docker/cli clone). Review a
+# change here like code; dockaudit/data/service_options.json is generated from
+# this file by `python tools/generate.py` (CI runs `tools/generate.py --check`).
+#
+# Each flag: name (long form), short (one letter), kind (how its value is read,
+# as in options.yaml; float and service-port are the service commands' own),
+# repeatable. Lists are sorted by name.
+"""
+_PLAIN = re.compile(r"--?[a-z0-9][a-z0-9-]*|[A-Za-z][A-Za-z0-9_.-]*|[a-z0-9/._*-]+")
+
+
+def _scalar(value: object) -> str:
+    """*value* in YAML: plain where that reads back as the same string, else double-quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if _PLAIN.fullmatch(text) and yaml.safe_load(text) == text:
+        return text
+    return json.dumps(text)
+
+
+def render_facts(facts: dict) -> str:
+    """The facts as reviewable YAML: fixed key order, one flag a line; it reads back as *facts*."""
+    source = facts["source"]
+    lines = [HEADER.rstrip("\n"), "docker_cli:"]
+    lines += [f"  {key}: {_scalar(source[key])}" for key in ("repository", "commit", "version")]
+    lines.append("  files:")
+    lines += [f"  - {_scalar(path)}" for path in source["files"]]
+    lines.append("")
+    lines.append("commands:")
+    for name, command in sorted(facts["commands"].items()):
+        lines.append(f"  {name}:")
+        lines += [f"    {key}: {_scalar(command[key])}" for key in ("usage", "image", "interspersed") if key in command]
+        lines.append("    flags:")
+        for flag in command["flags"]:
+            fields = ", ".join(f"{key}: {_scalar(flag[key])}" for key in ("name", "short", "kind", "repeatable")
+                               if key in flag)
+            lines.append(f"    - {{{fields}}}")
+    text = "\n".join(lines) + "\n"
+    read_back = yaml.safe_load(text)
+    expected = {"docker_cli": source, "commands": facts["commands"]}
+    if read_back != expected:
+        raise SystemExit("the YAML written does not read back as the facts extracted")
+    return text
+
+
 def render(git_dir: str) -> str:
-    return json.dumps(build(git_dir), indent=1, sort_keys=True) + "\n"
+    return render_facts(build(git_dir))
 
 
 def main(argv: list[str]) -> int:
@@ -182,7 +240,7 @@ def main(argv: list[str]) -> int:
         return 0
     output = Path(argv[1]) if len(argv) > 1 else DEFAULT_OUTPUT
     output.write_text(text, encoding="utf-8")
-    print(f"wrote {output}")
+    print(f"wrote {output}; now run python tools/generate.py")
     return 0
 
 

@@ -9,6 +9,10 @@ What is generated, and from what:
 - ``dockaudit/data/options.json``, the option table the grammar loads, from
   ``dockaudit/data/options.yaml``: the Docker CLI's options (and what podman
   and nerdctl add), with the CLI version they were taken from.
+- ``dockaudit/data/service_options.json``, the options of ``docker service
+  create/update``, from ``dockaudit/data/service_options.yaml`` (extracted
+  from a docker/cli checkout by ``tools/gen_service_options.py``, the one step
+  that needs the CLI's source).
 - ``rules/data/*.json``, the tables the rules load, from ``rules/data/*.yaml``
   (the files people edit: their comments name each entry's source). Dates
   become ISO ``YYYY-MM-DD`` strings.
@@ -40,6 +44,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 OPTIONS_FACTS = ROOT / "dockaudit" / "data" / "options.yaml"
 OPTIONS_TABLE = ROOT / "dockaudit" / "data" / "options.json"
+SERVICE_FACTS = ROOT / "dockaudit" / "data" / "service_options.yaml"
+SERVICE_TABLE = ROOT / "dockaudit" / "data" / "service_options.json"
 RULE_DATA = ROOT / "rules" / "data"
 RULES_DOC = ROOT / "docs" / "rules.md"
 
@@ -58,17 +64,19 @@ class Generated:
 
 # --- the option table -----------------------------------------------------------
 
-# How the grammar reads a flag's value (see the header of options.yaml).
+# How the grammar reads a flag's value (see the header of options.yaml); float and
+# service-port are docker service create/update's own.
 KINDS = frozenset({
     "bool", "string", "int", "int64", "uint16", "uint64", "decimal", "duration", "bytes",
     "ip", "cidr", "list", "map", "ulimit", "port", "volume", "mount", "network",
-    "gpu-request", "throttle-device", "weight-device",
+    "gpu-request", "throttle-device", "weight-device", "float", "service-port",
 })
 FLAG_KEYS = ("name", "short", "kind", "repeatable", "alias_of", "comma_splits", "windows_only",
              "deprecated")
 _FLAG_NAME = re.compile(r"--[a-z0-9][a-z0-9-]*")
 _FACT_KEYS = {"docker_cli", "container_options", "commands", "global_options", "programs"}
 _COMMAND_KEYS = {"flags", "interspersed", "image"}
+_SERVICE_COMMANDS = ("service create", "service update")
 _PROGRAM_KEYS = {"source", "aliases", "comma_splits", "run_flags", "global_options"}
 _CONTAINER_COMMANDS = ("run", "create")
 
@@ -180,10 +188,7 @@ def _program(name: str, entry: Any, docker_run: set[str]) -> dict[str, Any]:
 def option_table(facts: Any) -> dict[str, Any]:
     """The option table the grammar loads, built from the facts of ``options.yaml``."""
     facts = _mapping(facts, "options.yaml", _FACT_KEYS)
-    cli = _mapping(facts["docker_cli"], "docker_cli", {"repository", "commit", "version", "files"},
-                   {"repository", "commit", "version"})
-    if not re.fullmatch(r"[0-9a-f]{40}", str(cli["commit"])):
-        raise SourceError("docker_cli.commit: expected the full 40-hex-digit commit")
+    source = _cli_source(facts["docker_cli"])
     commands = _container_commands(facts["container_options"])
     others = facts["commands"]
     if not isinstance(others, dict):
@@ -203,16 +208,44 @@ def option_table(facts: Any) -> dict[str, Any]:
         raise SourceError("programs: expected a mapping")
     docker_run = {f["name"] for f in commands["run"]["flags"]}
     return {
-        "source": f"{cli['repository']}@{cli['commit']}",
+        "source": source,
         "commands": commands,
         "global": global_flags,
         "programs": {name: _program(name, entry, docker_run) for name, entry in programs.items()},
     }
 
 
+def _cli_source(cli: Any) -> str:
+    """``repository@commit`` of the ``docker_cli`` block the facts were taken from, checked."""
+    cli = _mapping(cli, "docker_cli", {"repository", "commit", "version", "files"},
+                   {"repository", "commit", "version"})
+    if not re.fullmatch(r"[0-9a-f]{40}", str(cli["commit"])):
+        raise SourceError("docker_cli.commit: expected the full 40-hex-digit commit")
+    return f"{cli['repository']}@{cli['commit']}"
+
+
 def render_options() -> str:
     facts = yaml.safe_load(OPTIONS_FACTS.read_text(encoding="utf-8"))
     return json.dumps(option_table(facts), separators=(",", ":"), sort_keys=True) + "\n"
+
+
+def service_table(facts: Any) -> dict[str, Any]:
+    """The options of docker service create/update the grammar loads, from ``service_options.yaml``."""
+    facts = _mapping(facts, "service_options.yaml", {"docker_cli", "commands"})
+    source = _cli_source(facts["docker_cli"])
+    commands = _mapping(facts["commands"], "commands", set(_SERVICE_COMMANDS))
+    table = {}
+    for name, entry in commands.items():
+        entry = _mapping(entry, f"commands.{name}", _COMMAND_KEYS | {"usage"}, {"flags", "usage"})
+        flags = _flags(entry["flags"], f"commands.{name}")
+        _unique_shorts(flags, f"commands.{name}")
+        table[name] = {**{k: v for k, v in entry.items() if k != "flags"}, "flags": flags}
+    return {"source": source, "commands": table}
+
+
+def render_service_options() -> str:
+    facts = yaml.safe_load(SERVICE_FACTS.read_text(encoding="utf-8"))
+    return json.dumps(service_table(facts), separators=(",", ":"), sort_keys=True) + "\n"
 
 
 # --- the rules' data tables -----------------------------------------------------
@@ -388,7 +421,7 @@ def render_rules_doc(rules: list[type] | None = None) -> str:
 
 def generated_files() -> list[Generated]:
     """Every generated file of the repository, with the function that writes it."""
-    files = [Generated(OPTIONS_TABLE, render_options)]
+    files = [Generated(OPTIONS_TABLE, render_options), Generated(SERVICE_TABLE, render_service_options)]
     files += [Generated(source.with_suffix(".json"), lambda source=source: render_rule_table(source))
               for source in sorted(RULE_DATA.glob("*.yaml"))]
     files.append(Generated(RULES_DOC, render_rules_doc))

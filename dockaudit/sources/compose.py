@@ -60,6 +60,7 @@ from dockaudit.sources.compose_load import (
     read_env_file,
 )
 from dockaudit.spec import spec_from_command
+from dockaudit.spelling import closest
 from dockaudit.values import SENTINEL, parse_duration
 
 # The override files Compose merges into each file name, in the order it looks for them.
@@ -358,20 +359,13 @@ def _extended(name: str, node: YNode, services: Mapping[str, YNode], project: Pr
         pool = _services_of(document, pool_path)[0] if document is not None else {}
     base = pool.get(target)
     if base is None or not isinstance(base.value, dict):
-        guess = _closest(target, list(pool))
+        guess = closest(target, list(pool))
         hint = f'; did you mean "{guess}"?' if guess else ""
         raise ComposeError(f"{path}: line {extends.where.line}: extends names no service {target!r}{hint}")
     base = _extended(target, base, pool, project, pool_path, depth + 1, (*seen, name))
     body = {k: v for k, v in node.value.items() if k != "extends"}
     inherited = {k: v for k, v in base.value.items() if k not in ("links", "volumes_from", "depends_on")}
     return _merge_service(YNode(inherited, base.loc, base.key_loc), YNode(body, node.loc, node.key_loc))
-
-
-def _closest(name: str, candidates: list[str]) -> str | None:
-    import difflib
-
-    match = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return match[0] if match else None
 
 
 # --- one service as a command ----------------------------------------------------------------
@@ -611,7 +605,7 @@ class _ServiceReader:
         for key, node in self.node.value.items():
             if key in SERVICE_KEYS or key.startswith("x-"):
                 continue
-            guess = _closest(key, sorted(SERVICE_KEYS))
+            guess = closest(key, sorted(SERVICE_KEYS))
             hint = f'; did you mean "{guess}"?' if guess else ""
             self.problems.append(UsageProblem(
                 "DA002", f'unknown key "{key}" in service {self.service}: Compose refuses the file{hint}',
@@ -854,7 +848,7 @@ class _ServiceReader:
         and its container is unknown (`SENTINEL`)."""
         if service in self.project.services:
             return self.project.container_name(service)
-        guess = _closest(service, [s for s in self.project.services if s != self.service])
+        guess = closest(service, [s for s in self.project.services if s != self.service])
         hint = f'; did you mean "{guess}"?' if guess else ""
         self.problems.append(UsageProblem(
             "DA003", f'{what}: no service "{service}" in this project: Compose refuses the file{hint}',

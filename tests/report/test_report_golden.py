@@ -1,7 +1,7 @@
 """Golden outputs: ``dockaudit check`` on the bundled examples, in every machine format.
 
-The expected outputs live in ``tests/golden/``. After a deliberate change,
-regenerate them with ``DOCKAUDIT_UPDATE_GOLDENS=1 pytest tests/test_report_golden.py``
+The expected outputs live in ``tests/report/golden/``. After a deliberate change,
+regenerate them with ``DOCKAUDIT_UPDATE_GOLDENS=1 pytest tests/report/test_report_golden.py``
 and read the diff before committing it.
 """
 
@@ -17,7 +17,7 @@ from report_samples import validate_sarif
 
 from dockaudit.cli import main
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EXAMPLES = ["fixtures/examples/deploy.sh", "fixtures/examples/tutorial.md"]
 FORMATS = ["parsable", "github", "json"]

@@ -31,9 +31,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from report_samples import validate_sarif
+from tests.report.report_samples import validate_sarif
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 ACTION = CHECKOUT / "action.yml"
 
 BAD = "#!/bin/sh\ndocker run -d --privileged nginx:1.25\n"

@@ -30,8 +30,9 @@ from dockaudit.model import (
 )
 from dockaudit.rulebase import Rule, RuleContext
 from dockaudit_rules import command, network, process, resources, storage
+from dockaudit_rules.plugin import rules_of
 
-ALL = command.RULES + resources.RULES + storage.RULES + process.RULES + network.RULES
+ALL = [rule for module in (command, resources, storage, process, network) for rule in rules_of(module)]
 CMD = Location("s.sh", 1, 1, 1, 60)
 
 
@@ -615,7 +616,7 @@ def test_recorded_containers(name, rule_id, expected):
 
     from dockaudit.sources.inspect import load_inspect_documents, spec_from_inspect
 
-    path = Path(__file__).parent.parent / "fixtures" / "inspect" / f"{name}.json"
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "inspect" / f"{name}.json"
     (doc,) = load_inspect_documents(path.read_text(), str(path))
     rule = next(r for r in ALL if r.id == rule_id)
     assert fires(rule, spec_from_inspect(doc)) is expected
@@ -626,7 +627,7 @@ def test_recorded_read_only_etc_is_reported_under_cis():
 
     from dockaudit.sources.inspect import load_inspect_documents, spec_from_inspect
 
-    path = Path(__file__).parent.parent / "fixtures" / "inspect" / "binds.json"
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "inspect" / "binds.json"
     (doc,) = load_inspect_documents(path.read_text(), str(path))
     (finding,) = run(storage.SensitiveHostPath, spec_from_inspect(doc), broad=True)
     assert finding.severity is Severity.WARNING and "/etc" in finding.message

@@ -7,7 +7,7 @@ from pathlib import Path
 from dockaudit.model import UNKNOWN
 from dockaudit.sources.shell import extract_shell
 
-SCRIPT = Path(__file__).resolve().parents[1] / "fixtures" / "scripts" / "constructs.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "fixtures" / "scripts" / "constructs.sh"
 
 # (line, column, end line, end column, program, context, program word, first words)
 EXPECTED = [

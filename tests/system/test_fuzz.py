@@ -1,6 +1,6 @@
 """Fuzzing the static pipeline and the inspect mapping as a whole.
 
-tests/test_grammar.py, test_shell.py and test_inspect.py fuzz each part on its
+tests/test_grammar.py, tests/sources/test_shell.py and test_inspect.py fuzz each part on its
 own (random argv words, random text, odd inspect documents). These go
 end to end, through `check_text`/`read_script`, from inputs shaped like real
 ones: docker commands built from the option table, corpus commands mutated,

@@ -31,7 +31,7 @@ from dockaudit.sources.inspect import spec_from_inspect
 
 pytest_plugins = ["engine_plugin"]
 
-RULE_CASES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
+RULE_CASES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 TODAY = dt.date(2025, 6, 1)
 # options of `docker run` that `docker create` does not take, and the one we set ourselves
 RUN_ONLY = {"--detach", "--sig-proxy", "--detach-keys", "--attach", "--pull"}

@@ -21,7 +21,7 @@ import pytest
 from enforce_plugin import PluginProcess
 from engine import BASE_IMAGE, Engine, start_engine
 from engine_plugin import _in_ci, started_or_skipped
-from test_parity import CASES, Case, create_argv, create_each
+from tests.system.test_parity import CASES, Case, create_argv, create_each
 
 from dockaudit.api import check_text, default_rules
 from dockaudit.config import DEFAULT_DENY, parse_config

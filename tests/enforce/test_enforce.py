@@ -451,7 +451,7 @@ def test_the_systemd_unit_runs_the_command_as_documented():
     from dockaudit.cli import build_parser
     from dockaudit.enforce.server import DEFAULT_SOCKET
 
-    unit = (Path(__file__).resolve().parents[1] / "contrib" / "systemd" / "dockaudit-enforce.service").read_text()
+    unit = (Path(__file__).resolve().parents[2] / "contrib" / "systemd" / "dockaudit-enforce.service").read_text()
     settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
     program, *arguments = shlex.split(settings["ExecStart"])
     assert program.endswith("/dockaudit")

@@ -26,7 +26,7 @@ from dockaudit.model import (
 )
 from dockaudit.sources.inspect import InspectError, load_inspect_documents, spec_from_inspect
 
-INSPECT = Path(__file__).resolve().parents[1] / "fixtures" / "inspect"
+INSPECT = Path(__file__).resolve().parents[2] / "fixtures" / "inspect"
 
 
 def doc(name: str) -> dict:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 BAD_SCRIPT = "#!/bin/sh\ndocker run -d --privileged nginx:1.25\n"
 GOOD_SCRIPT = "#!/bin/sh\ndocker run --rm koalaman/shellcheck:v0.10.0 --version\n"

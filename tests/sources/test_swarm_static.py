@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dockaudit.api import check_text, read_script
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TABLE = REPO / "dockaudit" / "data" / "service_options.json"
+FACTS = REPO / "dockaudit" / "data" / "service_options.yaml"
 CLI_SOURCE = Path(os.environ.get("DOCKAUDIT_CLI_SOURCE", "/work/.mirror/docker+cli/repo"))
 
 
@@ -28,14 +30,18 @@ def problems(line: str) -> list[tuple[str, int, str]]:
     return [(p.rule_id, p.loc.column, p.message) for p in command.command.problems]
 
 
-def test_the_option_table_is_sorted_pretty_and_names_its_source():
-    text = TABLE.read_text(encoding="utf-8")
-    table = json.loads(text)
-    assert text == json.dumps(table, indent=1, sort_keys=True) + "\n"
-    assert table["source"]["repository"] == "github.com/docker/cli" and len(table["source"]["commit"]) == 40
-    for command in table["commands"].values():
+def test_the_service_option_facts_are_reviewable_and_name_their_source():
+    """service_options.yaml is the reviewed form: one flag a line, sorted, with the CLI commit and version."""
+    text = FACTS.read_text(encoding="utf-8")
+    facts = yaml.safe_load(text)
+    assert facts["docker_cli"]["repository"] == "github.com/docker/cli"
+    assert re.fullmatch(r"[0-9a-f]{40}", facts["docker_cli"]["commit"]) and facts["docker_cli"]["version"]
+    for name, command in facts["commands"].items():
         names = [flag["name"] for flag in command["flags"]]
         assert names == sorted(names) and len(names) == len(set(names))
+        assert all(f"- {{name: {flag}," in text for flag in names), name
+    table = json.loads(TABLE.read_text(encoding="utf-8"))
+    assert table["source"] == f"github.com/docker/cli@{facts['docker_cli']['commit']}"
 
 
 @pytest.mark.skipif(not CLI_SOURCE.is_dir(), reason=f"no docker/cli clone at {CLI_SOURCE} (DOCKAUDIT_CLI_SOURCE)")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from dockaudit.api import check_text, read_script
-from tests import test_shell_corpus
+from tests.sources import test_shell_corpus
 
 GREP = re.compile(r"docker run|docker create")  # grep -c 'docker run\|docker create'
 SLOWEST_COMMAND_S = 2.0

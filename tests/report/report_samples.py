@@ -163,7 +163,7 @@ def notification(level: str = "error", line: int | None = None) -> Notification:
 
 def _shared_dir() -> Path:
     env = os.environ.get("DOCKAUDIT_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "shared"
 
 
 SARIF_SCHEMA = _shared_dir() / "reference" / "sarif-schema-2.1.0.json"

@@ -12,7 +12,7 @@ import yaml
 from dockaudit.api import check_text, default_rules
 from dockaudit.model import Source
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rules"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rules"
 RULES = default_rules().rules
 
 
