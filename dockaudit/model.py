@@ -376,7 +376,7 @@ class Origin(NamedTuple):
     tool: str = "docker"  # docker, podman, nerdctl
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContainerSpec:
     """A container definition, normalised as the engine stores it.
 
