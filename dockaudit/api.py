@@ -18,7 +18,7 @@ from typing import Any
 from dockaudit.config import Config, parse_config
 from dockaudit.engine import Engine
 from dockaudit.memory import collector_paused
-from dockaudit.model import Finding, Location, Script, ScriptCommand, TextLines
+from dockaudit.model import Finding, Location, Script, ScriptCommand, TextLines, settle_intent
 from dockaudit.plugins import LoadedRules, load_rules
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
@@ -88,8 +88,6 @@ def read_script(text: str, path: str = "script.sh", kind: str | None = None) -> 
 
 def _intent(path: str, kind: str, lines: Sequence[str], commands: list[ScriptCommand]):
     """Each container's lifecycle, the file's purpose and, for Markdown, its scopes."""
-    from dataclasses import replace
-
     from dockaudit.intent import (
         built_images,
         container_lifecycles,
@@ -102,13 +100,9 @@ def _intent(path: str, kind: str, lines: Sequence[str], commands: list[ScriptCom
         return commands, guess_purpose(path, kind, lines, commands), None
     decided = container_lifecycles(commands, lines)
     built = built_images(commands)
-    commands = [
-        entry if verdict is None or entry.spec is None
-        else ScriptCommand(entry.command, replace(
-            entry.spec, lifecycle=verdict[0], lifecycle_why=verdict[1],
-            image_origin=image_origin(entry, built)))
-        for entry, verdict in zip(commands, decided, strict=True)
-    ]
+    for entry, verdict in zip(commands, decided, strict=True):
+        if verdict is not None and entry.spec is not None:  # specs this reading built: see settle_intent
+            settle_intent(entry.spec, verdict[0], verdict[1], image_origin(entry, built))
     scopes = tuple(tuple(s) for s in markdown_scopes(commands, lines)) if kind == "markdown" else None
     return commands, guess_purpose(path, kind, lines, commands), scopes
 

@@ -41,7 +41,7 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
@@ -116,10 +116,10 @@ def guess_purpose(path: str, kind: str, text_lines: Sequence[str],
 
 def _function_library(lines: Sequence[str], runs: Sequence[ScriptCommand]) -> bool:
     """Most docker commands sit in shell functions that nothing in the file calls."""
-    text = "\n".join(lines)
+    text = _joined(lines)
     newlines = [m.start() for m in re.finditer("\n", text)]
     bodies: list[tuple[str, int, int]] = []  # name, first line, last line (1-based)
-    for m in _FUNCTION.finditer(text):
+    for m in _definitions(text):
         number = bisect_left(newlines, m.start()) + 1
         if bodies:
             bodies[-1] = (bodies[-1][0], bodies[-1][1], number - 1)
@@ -148,6 +148,33 @@ def _function_library(lines: Sequence[str], runs: Sequence[ScriptCommand]) -> bo
         if any(not first <= number <= last for number in calls.get(name, ())):
             called += 1
     return called * 5 < len(inside)
+
+
+# What str.splitlines() cuts a line at, besides a newline.
+_OTHER_BREAKS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+# What a line defining a function holds: "()" after its name, or the keyword.
+_DEFINITION_MARK = re.compile(r"\(\)|function")
+
+
+def _joined(lines: Sequence[str]) -> str:
+    """The lines joined with newlines: the text they were cut from, when only newlines cut it."""
+    text = getattr(lines, "text", None)
+    if isinstance(text, str) and not _OTHER_BREAKS.search(text):
+        return text[:-1] if text.endswith("\n") else text
+    return "\n".join(lines)
+
+
+def _definitions(text: str) -> Iterator[re.Match[str]]:
+    """`_FUNCTION`'s matches in *text*, tried only on the lines that can hold one."""
+    line_start = -1
+    for mark in _DEFINITION_MARK.finditer(text):
+        start = text.rfind("\n", 0, mark.start()) + 1
+        if start == line_start:
+            continue
+        line_start = start
+        m = _FUNCTION.match(text, start)
+        if m:
+            yield m
 
 
 # --- each container's lifecycle ---------------------------------------------------------

@@ -523,6 +523,19 @@ class ContainerSpec:
         return self.origin.loc
 
 
+def settle_intent(spec: ContainerSpec, lifecycle: str, why: str, image_origin: str | None) -> None:
+    """Record on *spec* what the whole file says about it (`dockaudit.intent`).
+
+    Only while the file is being read, on a spec built by that same reading
+    and not yet in a `Script`: the one moment a spec is not yet shared. A
+    copy with `dataclasses.replace` would copy all its fields for every
+    container of a long script to change three.
+    """
+    object.__setattr__(spec, "lifecycle", lifecycle)
+    object.__setattr__(spec, "lifecycle_why", why)
+    object.__setattr__(spec, "image_origin", image_origin)
+
+
 class ScriptCommand(NamedTuple):
     """One docker command of a script with, for run/create, its container spec."""
 
