@@ -436,8 +436,8 @@ class ScriptReader:
         words.expand_all()
         if k + 1 >= len(words.items) and words.items[k].value is UNKNOWN:
             return  # `eval "$DOCKER_CMD"`: a variable named like the tool, and nothing to read
-        program = self.word(view, words.items[k])
-        rest = tuple([self.word(view, item) for item in words.items[k + 1 :]])
+        program, *others = self.words(view, words.items[k:])
+        rest = tuple(others)
         last = rest[-1].loc if rest else program.loc
         first = program.loc
         key = (first.line, first.column, tool)
@@ -447,15 +447,22 @@ class ScriptReader:
         loc = Location(self.path, first.line, first.column, last.end_line, last.end_column)
         self.invocations.append(Invocation(tool, program, rest, loc, context))
 
-    def word(self, view: View, item: _Expanded) -> Word:
-        start, end = view.span(item.tok.start, item.tok.end)
+    def words(self, view: View, items: list[_Expanded]) -> list[Word]:
+        """The `Word` of each of *items*: the words of every docker command of a long script."""
         strings = self.strings
-        piece = self.text[start:end]
-        text = strings.setdefault(piece, piece)
-        value = item.value
-        if type(value) is str:
-            value = strings.setdefault(value, value)
-        return Word(text, value, self.location(start, end), item.splits)
+        text = self.text
+        location = self.location
+        span = view.span
+        out = []
+        for item in items:
+            tok = item.tok
+            start, end = span(tok.start, tok.end)
+            piece = text[start:end]
+            value = item.value
+            if type(value) is str:
+                value = strings.setdefault(value, value)
+            out.append(Word(strings.setdefault(piece, piece), value, location(start, end), item.splits))
+        return out
 
 
 def _all_tokens(command: Command) -> Iterable[Tok]:

@@ -27,6 +27,8 @@ _MAX_NESTING = 60
 _BLANK_CHARS = frozenset(" \t\r\f\v")
 _OP_CHARS = frozenset(";&|()<>")
 _WORD_END = frozenset(" \t\n\r;&|)")  # after a plain run: the word is complete
+# What a token starting with a character other than these is: a word.
+_NOT_WORD_START = _BLANK_CHARS | _OP_CHARS | frozenset("\\\n#")
 
 _KEEP_COMMAND_POSITION = frozenset(
     {"then", "do", "else", "elif", "if", "while", "until", "!", "{", "time", "coproc"}
@@ -112,61 +114,62 @@ class Lexer:
         try:
             while i < n:
                 c = s[i]
-                if c in _BLANK_CHARS:
-                    i += 1
-                    if i < n and s[i] in _BLANK_CHARS:  # a run of them (one is the usual case)
-                        m = _BLANK.match(s, i)
-                        i = m.end() if m else i + 1
-                    continue
-                if c == "\\" and s.startswith("\n", i + 1):
-                    i += 2
-                    continue
-                if c == "\\" and s.startswith("\r\n", i + 1):
-                    i += 3
-                    continue
-                if c == "\n":
-                    toks.append(Tok("nl", i, i + 1, "\n"))
-                    i += 1
-                    if pending:
-                        i = self._read_heredocs(i, pending)
-                        pending = []
-                    command_position = True
-                    continue
-                if c == "#":
-                    j = s.find("\n", i, n)
-                    i = n if j < 0 else j
-                    continue
-                in_pattern = case_stack[-1] == "pat" if case_stack else False
-                if c in _OP_CHARS:
-                    if c == ")" and stop_paren and depth == 0 and not in_pattern:
-                        return toks, i
-                    if c in "<>" and i + 1 < n and s[i + 1] == "(":
-                        end, subs = self.scan_word(i)
-                        toks.append(Tok("w", i, end, subs=subs))
-                        command_position = False
-                        i = end
+                if c in _NOT_WORD_START:  # else a word begins here, the usual case
+                    if c in _BLANK_CHARS:
+                        i += 1
+                        if i < n and s[i] in _BLANK_CHARS:  # a run of them (one is the usual case)
+                            m = _BLANK.match(s, i)
+                            i = m.end() if m else i + 1
                         continue
-                    m = _OP.match(s, i)
-                    op = m.group() if m else c
-                    if op in _REDIRECTS:
-                        tok = Tok("redir", i, i + len(op), op)
-                        i = self._redirect_target(tok, pending)
-                        toks.append(tok)
+                    if c == "\\" and s.startswith("\n", i + 1):
+                        i += 2
                         continue
-                    toks.append(Tok("op", i, i + len(op), op))
-                    i += len(op)
-                    if op == "(":
-                        if not in_pattern:
-                            depth += 1
-                    elif op == ")":
-                        if in_pattern:
-                            case_stack[-1] = "body"
-                        elif depth > 0:
-                            depth -= 1
-                    elif op in (";;", ";&", ";;&") and case_stack:
-                        case_stack[-1] = "pat"
-                    command_position = True
-                    continue
+                    if c == "\\" and s.startswith("\r\n", i + 1):
+                        i += 3
+                        continue
+                    if c == "\n":
+                        toks.append(Tok("nl", i, i + 1, "\n"))
+                        i += 1
+                        if pending:
+                            i = self._read_heredocs(i, pending)
+                            pending = []
+                        command_position = True
+                        continue
+                    if c == "#":
+                        j = s.find("\n", i, n)
+                        i = n if j < 0 else j
+                        continue
+                    in_pattern = case_stack[-1] == "pat" if case_stack else False
+                    if c in _OP_CHARS:
+                        if c == ")" and stop_paren and depth == 0 and not in_pattern:
+                            return toks, i
+                        if c in "<>" and i + 1 < n and s[i + 1] == "(":
+                            end, subs = self.scan_word(i)
+                            toks.append(Tok("w", i, end, subs=subs))
+                            command_position = False
+                            i = end
+                            continue
+                        m = _OP.match(s, i)
+                        op = m.group() if m else c
+                        if op in _REDIRECTS:
+                            tok = Tok("redir", i, i + len(op), op)
+                            i = self._redirect_target(tok, pending)
+                            toks.append(tok)
+                            continue
+                        toks.append(Tok("op", i, i + len(op), op))
+                        i += len(op)
+                        if op == "(":
+                            if not in_pattern:
+                                depth += 1
+                        elif op == ")":
+                            if in_pattern:
+                                case_stack[-1] = "body"
+                            elif depth > 0:
+                                depth -= 1
+                        elif op in (";;", ";&", ";;&") and case_stack:
+                            case_stack[-1] = "pat"
+                        command_position = True
+                        continue
                 start = i
                 m = _PLAIN.match(s, i)
                 end = m.end() if m else i
@@ -202,7 +205,7 @@ class Lexer:
                         if word == "in":
                             case_stack[-1] = "pat"
                         continue
-                    if in_pattern:
+                    if case_stack[-1] == "pat":
                         if word == "esac":
                             case_stack.pop()
                             command_position = False
