@@ -22,6 +22,7 @@ It never raises: any invocation gives a `DockerCommand`.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Callable
 
@@ -568,6 +569,7 @@ _UNCHECKED = {("network", "create"): frozenset({"--subnet", "--ip-range", "--gat
 _WINDOWS_VOLUME = re.compile(r"^[A-Za-z]:|:[A-Za-z]:")
 
 
+@functools.lru_cache(maxsize=4096)  # values repeat: see values._remembered
 def value_error(spec: FlagSpec, text: str, program: str = "docker",
                 subcommand: tuple[str, ...] = ("run",), volume_driver: str | None = None
                 ) -> str | None:

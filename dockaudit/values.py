@@ -19,6 +19,7 @@ seen.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,12 @@ class Template:
 
     def __getitem__(self, index: slice) -> Template:
         return Template(self.text[index], self.expansions)
+
+
+# A long script gives the same values again and again (--restart unless-stopped,
+# --memory 512m, the same image): the parsers of text alone, whose results are
+# immutable, remember their answers. A value they refuse is refused again each time.
+_remembered = functools.lru_cache(maxsize=4096)
 
 
 def _matching(text: str, start: int, opening: str, closing: str) -> int:
@@ -227,6 +234,7 @@ _GO_FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 MIN_MEMORY = 6 * 1024 * 1024  # the engine's minimum for --memory and --memory-reservation
 
 
+@_remembered
 def parse_bytes(text: str) -> int:
     """Bytes from a go-units RAM size: ``512m`` -> 536870912 (binary units, any case)."""
     seps = [text.rfind(c) for c in "01234567890. "]
@@ -271,6 +279,7 @@ def parse_memory_swap(text: str) -> int:
 _GO_INT = re.compile(r"^[+-]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$")
 
 
+@_remembered
 def parse_int(text: str, bits: int = 64, signed: bool = True) -> int:
     """A Go ``strconv.ParseInt(s, 0, bits)`` (or ParseUint): base prefixes allowed."""
     if not _GO_INT.match(text) or (not signed and text[:1] in "+-") or "__" in text:
@@ -292,6 +301,7 @@ def parse_int(text: str, bits: int = 64, signed: bool = True) -> int:
     return value
 
 
+@_remembered
 def parse_nano_cpus(text: str) -> int:
     """``--cpus``: a rational number of CPUs, times 1e9."""
     from fractions import Fraction
@@ -312,6 +322,7 @@ _DURATION_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000
 _DURATION = re.compile(r"(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)")
 
 
+@_remembered
 def parse_duration(text: str) -> int:
     """A Go ``time.ParseDuration`` in nanoseconds (``1m30s`` -> 90000000000)."""
     from fractions import Fraction
@@ -475,6 +486,7 @@ def parse_expose(text: str) -> tuple[str, ...]:
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 
 
+@_remembered
 def parse_restart_policy(text: str) -> RestartPolicy:
     """``--restart``: ``on-failure:5`` -> RestartPolicy("on-failure", 5)."""
     name, colon, count = text.partition(":")
@@ -501,6 +513,7 @@ ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", 
                 "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
 
 
+@_remembered
 def parse_ulimit(text: str) -> Ulimit:
     """``--ulimit nofile=1024:2048`` (HARD defaults to SOFT)."""
     name, eq, limits = text.partition("=")
@@ -721,6 +734,7 @@ _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
 
+@_remembered
 def parse_go_bool(text: str) -> bool:
     if text in _TRUE:
         return True
@@ -841,6 +855,7 @@ _IDENTIFIER = re.compile(r"^(?:sha256:)?([a-f0-9]{64})$")
 _HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
 
+@_remembered
 def image_ref_error(text: str) -> str | None:
     """Why *text* is not an image reference the CLI accepts, or None when it is."""
     if not text:
@@ -863,6 +878,7 @@ def image_ref_error(text: str) -> str | None:
     return None
 
 
+@_remembered
 def parse_image_ref(text: str) -> ImageRef | None:
     """An image reference as the engine resolves it; None when it is invalid.
 
@@ -901,6 +917,7 @@ CAPABILITIES = frozenset(
 )
 
 
+@_remembered
 def normalize_capability(text: str) -> str:
     """``net_admin`` -> ``CAP_NET_ADMIN``; ``all`` -> ``ALL`` (as the engine stores them)."""
     upper = text.strip().upper()
@@ -1003,6 +1020,7 @@ def parse_sysctl(text: str) -> tuple[str | Any, str | Any]:
     return part(key), part(value)
 
 
+@_remembered
 def parse_key_value(text: str, what: str = "option") -> tuple[str | Any, str | Any]:
     """``KEY=VALUE`` (the value may hold ``=``)."""
     key, eq, value = text.partition("=")
@@ -1120,6 +1138,7 @@ def go_clean_path(path: str) -> str:
     return ("/" + cleaned) if rooted else (cleaned or ".")
 
 
+@_remembered
 def parse_network(text: str) -> tuple[str | Any, tuple[str | Any, ...]]:
     """``--network NAME`` or the CSV form ``name=N,alias=A,…``: the name and its aliases."""
     if "=" not in text or text.startswith("container:"):

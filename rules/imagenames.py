@@ -12,7 +12,7 @@ Docker Hub's ``library/`` namespace and ``docker.io`` registry are ignored.
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ def repository_path(image: ImageRef) -> str:
     return path
 
 
+@lru_cache(maxsize=1024)  # a script names a few images many times
 def lookup_keys(image: ImageRef) -> tuple[str, ...]:
     """Candidate table keys for *image*, most specific first."""
     path = repository_path(image)
