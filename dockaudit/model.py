@@ -13,11 +13,41 @@ cannot see; `known()` is the test to use.
 from __future__ import annotations
 
 import enum
+import operator
 import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
+
+
+def _by_fields(cls: type) -> type:
+    """Equality, hash and repr for a frozen dataclass made with eq=False and repr=False.
+
+    They compare, hash and show the fields as the generated ones would. The
+    generated ones are compiled from source for every class when its module
+    is imported (76 fields for `ContainerSpec`): a sizeable share of a short
+    run's start-up, paid for methods most runs never call.
+    """
+    names = tuple(f.name for f in fields(cls))
+    shown = tuple(f.name for f in fields(cls) if f.repr)
+    values = operator.attrgetter(*names)
+
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return values(self) == values(other)
+
+    def __hash__(self: Any) -> int:
+        return hash(values(self))
+
+    def __repr__(self: Any) -> str:
+        return f"{cls.__qualname__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in shown) + ")"
+
+    cls.__eq__ = __eq__  # type: ignore[method-assign]
+    cls.__hash__ = __hash__  # type: ignore[method-assign]
+    cls.__repr__ = __repr__  # type: ignore[method-assign]
+    return cls
 
 
 class _Unknown:
@@ -156,7 +186,8 @@ class UsageProblem(NamedTuple):
     fix: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@_by_fields
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class OptionUse:
     """One option as given: canonical long name, the word(s) it came from, its value."""
 
@@ -168,7 +199,8 @@ class OptionUse:
     loc: Location  # of the flag and its value together
 
 
-@dataclass(frozen=True, slots=True)
+@_by_fields
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class DockerCommand:
     """An invocation read by the grammar: which subcommand, which options, which operands."""
 
@@ -216,7 +248,8 @@ class ImageRef(NamedTuple):
         return self.repository.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True, slots=True)
+@_by_fields
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class PortBinding:
     """One published port. Strings as the engine stores them; "" = any / random."""
 
@@ -336,7 +369,8 @@ class ServiceSpec(NamedTuple):
     ingress_ports: tuple[str, ...] = ()  # "8080:80/tcp": published in ingress mode (on every node)
 
 
-@dataclass(frozen=True, slots=True)
+@_by_fields
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class RuntimeState:
     """What only a running host knows. None on static specs."""
 
@@ -354,7 +388,8 @@ class RuntimeState:
     effective_user: str | None = None  # the image's USER when the container sets none
 
 
-@dataclass(frozen=True)
+@_by_fields
+@dataclass(frozen=True, eq=False, repr=False)
 class HostInfo:
     """Daemon-wide facts a live audit knows: defaults that decide effective settings."""
 
@@ -376,7 +411,8 @@ class Origin(NamedTuple):
     tool: str = "docker"  # docker, podman, nerdctl
 
 
-@dataclass(frozen=True, slots=True)
+@_by_fields
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class ContainerSpec:
     """A container definition, normalised as the engine stores it.
 
@@ -617,7 +653,8 @@ class TextLines(Sequence[str]):
         return f"TextLines({len(self)} lines)"
 
 
-@dataclass(frozen=True)
+@_by_fields
+@dataclass(frozen=True, eq=False, repr=False)
 class Script:
     """All docker commands of one file, in order, and what could not be read."""
 
@@ -639,7 +676,8 @@ class Script:
         return tuple(c.spec for c in self.commands if c.spec is not None)
 
 
-@dataclass(frozen=True, slots=True)
+@_by_fields
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class Finding:
     """One problem found, ready to report."""
 
