@@ -98,7 +98,7 @@ def extract_markdown(text: str, path: str) -> Extraction:
     Never raises; what cannot be read is in ``problems``.
     """
     if not mentions_tool(text):
-        return Extraction()
+        return Extraction([], [])
     reader = ScriptReader(text, path)
     try:
         for view in _code_views(text):

@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, NamedTuple
 
 from dockaudit.model import UNKNOWN, Invocation, Location, ParseProblem, Word
@@ -70,18 +70,17 @@ _SSH_VARIABLE = re.compile(r'"?\$\{?[A-Za-z0-9_]*ssh[A-Za-z0-9_]*\}?"?$', re.IGN
 _MAX_NESTING = 12
 
 
-@dataclass
-class Extraction:
+class Extraction(NamedTuple):
     """What a file holds: its invocations in file order, and what could not be read."""
 
-    invocations: list[Invocation] = field(default_factory=list)
-    problems: list[ParseProblem] = field(default_factory=list)
+    invocations: list[Invocation]
+    problems: list[ParseProblem]
 
 
 def extract_shell(text: str, path: str) -> Extraction:
     """Every docker/podman/nerdctl invocation in the shell script *text*. Never raises."""
     if not mentions_tool(text):
-        return Extraction()
+        return Extraction([], [])
     reader = ScriptReader(text, path)
     try:
         reader.read_script(View(text, None, 0), "code")

@@ -14,7 +14,7 @@ Every position is an index into the text given to `Lexer`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _PLAIN = re.compile(r"[^\s;&|()<>'\"\\`$]+")
 _DQ_PLAIN = re.compile(r"[^\"\\$`]+")
@@ -35,8 +35,7 @@ _KEEP_COMMAND_POSITION = frozenset(
 )
 
 
-@dataclass(slots=True)
-class Sub:
+class Sub(NamedTuple):
     """Code nested in a word: ``$(…)``, a backtick string or ``<(…)``; start/end of the code."""
 
     kind: str  # subst, backtick, procsub
@@ -72,8 +71,7 @@ class Tok:
         return f"Tok({self.kind!r}, {self.start}, {self.end}, {self.value!r})"
 
 
-@dataclass(slots=True)
-class Problem:
+class Problem(NamedTuple):
     position: int
     message: str
     region_end: int  # the text from position to region_end could not be read
@@ -460,8 +458,7 @@ class Command:
         self.chained = False  # part of a && / || list or a pipeline
 
 
-@dataclass(slots=True)
-class Walk:
+class Walk(NamedTuple):
     commands: list[Command]
     loop_variables: list[Tok]  # names bound by for/select
 
