@@ -29,7 +29,7 @@ def _by_fields(cls: type) -> type:
     is imported (76 fields for `ContainerSpec`): a sizeable share of a short
     run's start-up, paid for methods most runs never call.
     """
-    names = tuple(f.name for f in fields(cls))
+    names = tuple(f.name for f in fields(cls) if f.compare)
     shown = tuple(f.name for f in fields(cls) if f.repr)
     values = operator.attrgetter(*names)
 
@@ -211,23 +211,34 @@ class DockerCommand:
     operands: tuple[Word, ...]  # for run/create: image first, then the command
     problems: tuple[UsageProblem, ...] = ()
     incomplete: bool = False  # a splitting unknown word may hide options
+    # The options by name, made at the first question: the grammar, the spec and the rules
+    # ask a command about dozens of options it mostly does not have.
+    _by_name: dict[str, tuple[OptionUse, ...]] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def loc(self) -> Location:
         return self.invocation.loc
 
+    def _uses(self) -> dict[str, tuple[OptionUse, ...]]:
+        by_name = self._by_name
+        if by_name is None:
+            grouped: dict[str, list[OptionUse]] = {}
+            for use in self.options:
+                grouped.setdefault(use.name, []).append(use)
+            by_name = {name: tuple(uses) for name, uses in grouped.items()}
+            object.__setattr__(self, "_by_name", by_name)
+        return by_name
+
     def option(self, name: str) -> OptionUse | None:
         """The last use of option *name* (canonical long form), if any."""
-        for use in reversed(self.options):
-            if use.name == name:
-                return use
-        return None
+        uses = self._uses().get(name)
+        return uses[-1] if uses else None
 
     def all(self, name: str) -> tuple[OptionUse, ...]:
-        return tuple([use for use in self.options if use.name == name])
+        return self._uses().get(name, ())
 
     def has(self, name: str) -> bool:
-        return any(use.name == name for use in self.options)
+        return name in self._uses()
 
 
 # --- the container model -------------------------------------------------
