@@ -17,6 +17,7 @@ import re
 from typing import NamedTuple
 
 _PLAIN = re.compile(r"[^\s;&|()<>'\"\\`$]+")
+_PLAIN_THEN_BLANKS = re.compile(r"([^\s;&|()<>'\"\\`$]+)[ \t]*")  # a word's plain run, and blanks after it
 _DQ_PLAIN = re.compile(r"[^\"\\$`]+")
 _BLANK = re.compile(r"(?:[ \t\r\f\v]|\\\r?\n)+")
 _OP = re.compile(r";;&|;;|;&|&&|\|\||\|&|&>>|&>|<<<|<<-|<<|<>|<&|>&|>>|>\||[;&|()<>]")
@@ -169,8 +170,9 @@ class Lexer:
                         command_position = True
                         continue
                 start = i
-                m = _PLAIN.match(s, i)
-                end = m.end() if m else i
+                m = _PLAIN_THEN_BLANKS.match(s, i)
+                end = m.end(1) if m else i
+                after = m.end() if m else i  # the blanks after a word that ends there
                 subs: list[Sub] | tuple[()] = ()
                 if end < n and s[end] not in _WORD_END:
                     if s[end] in "<>" and s[start:end].isdigit():
@@ -193,8 +195,9 @@ class Lexer:
                     end, subs = self.scan_word(i)
                     if end == start:  # cannot happen for valid input; never loop forever
                         end = start + 1
+                    after = end
                 toks.append(Tok("w", start, end, "", subs))
-                i = end
+                i = after
                 if not (command_position or case_stack):
                     continue
                 word = s[start:end]
