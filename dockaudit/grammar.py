@@ -345,8 +345,17 @@ def _is_option_of(grammar: CommandGrammar, text: str) -> bool:
     return True
 
 
+# One tuple for each subcommand, however many commands of a long script name it.
+_SUBCOMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 def _subcommand(words: tuple[Word, ...], start: int) -> tuple[tuple[str, ...], int]:
     """The canonical subcommand at *start* and the index after it."""
+    found, after = _read_subcommand(words, start)
+    return _SUBCOMMANDS.setdefault(found, found), after
+
+
+def _read_subcommand(words: tuple[Word, ...], start: int) -> tuple[tuple[str, ...], int]:
     if start >= len(words) or not words[start].is_known:
         return (), start
     first = words[start].value

@@ -199,6 +199,9 @@ class OptionUse:
     loc: Location  # of the flag and its value together
 
 
+_FEW_OPTIONS = 4
+
+
 @_by_fields
 @dataclass(frozen=True, slots=True, eq=False, repr=False)
 class DockerCommand:
@@ -211,8 +214,10 @@ class DockerCommand:
     operands: tuple[Word, ...]  # for run/create: image first, then the command
     problems: tuple[UsageProblem, ...] = ()
     incomplete: bool = False  # a splitting unknown word may hide options
-    # The options by name, made at the first question: the grammar, the spec and the rules
-    # ask a command about dozens of options it mostly does not have.
+    # The options by name, made at the first question when there are more than a few: the
+    # grammar, the spec and the rules ask a command about dozens of options it mostly does
+    # not have. (A command with a few options is scanned: an index would cost more memory
+    # than the scan costs time, for every exec, rm or logs of a long script.)
     _by_name: dict[str, tuple[OptionUse, ...]] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
@@ -226,11 +231,17 @@ class DockerCommand:
             for use in self.options:
                 grouped.setdefault(use.name, []).append(use)
             by_name = {name: tuple(uses) for name, uses in grouped.items()}
-            object.__setattr__(self, "_by_name", by_name)
+            if len(self.options) > _FEW_OPTIONS:
+                object.__setattr__(self, "_by_name", by_name)
         return by_name
 
     def option(self, name: str) -> OptionUse | None:
         """The last use of option *name* (canonical long form), if any."""
+        if len(self.options) <= _FEW_OPTIONS:
+            for use in reversed(self.options):
+                if use.name == name:
+                    return use
+            return None
         uses = self._uses().get(name)
         return uses[-1] if uses else None
 
@@ -238,7 +249,7 @@ class DockerCommand:
         return self._uses().get(name, ())
 
     def has(self, name: str) -> bool:
-        return name in self._uses()
+        return self.option(name) is not None
 
 
 # --- the container model -------------------------------------------------
