@@ -92,3 +92,25 @@ def test_edit_distance_agrees_with_the_whole_table() -> None:
         assert edit_distance(a, b) == expected, (a, b)
         for limit in (1, 2):
             assert edit_distance(a, b, limit) == min(expected, limit + 1), (a, b, limit)
+
+
+def test_the_index_finds_the_same_among_crowds_of_long_names() -> None:
+    # Long names that share their beginnings and differ in a number, as a long deploy
+    # script makes them: look-ups by pieces (a name started elsewhere) and by the walk
+    # (a typo among a crowd of near names) must both find what comparing every name finds.
+    rng = random.Random(11)
+    teams = ["billing", "search", "payments", "catalog"]
+    roles = ["api", "worker", "cache", "queue"]
+    words = [f"{t}{n}-{e}-{r}" for t in teams for r in roles for e in ("prod", "stage")
+             for n in range(1, 13)]
+    index = SpellingIndex(words)
+    queries = [_typo(rng, rng.choice(words)) for _ in range(300)]
+    queries += [f"{t}-sidecar-{n}" for t in teams for n in range(5)]
+    queries += [f"{t}-{e}-{r}" for t in teams for r in roles for e in ("prod", "stag", "stge")]
+    hits = 0
+    for query in queries:
+        expected = closest(query, words)
+        assert index.closest(query) == expected, query
+        hits += expected is not None
+    assert hits > 150
+    assert index._pieces is not None  # the piece look-up was taken
