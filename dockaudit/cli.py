@@ -720,51 +720,50 @@ def _finish_live(args, loaded, config, engine, result, notifications, hard_error
 
 
 def cmd_live(args: argparse.Namespace) -> int:
-    from concurrent.futures import ThreadPoolExecutor
+    from dockaudit.sources.contexts import resolve_endpoints
+    from dockaudit.sources.live import FleetReading
+
+    endpoints, unusable = resolve_endpoints(args.host or [], args.context or [], args.all_contexts)
+    # Most of a run is waiting for the engines: they are asked first, and the rules, the configuration
+    # and what the report needs are loaded while they answer; then each container is checked as soon
+    # as it is read.
+    reading = FleetReading(endpoints, all=args.all, names=args.name or [], labels=args.label or [],
+                           timeout=args.timeout)
 
     from dockaudit.engine import Engine, EngineResult
     from dockaudit.model import EngineRef
     from dockaudit.report import Notification
-    from dockaudit.sources.contexts import resolve_endpoints
 
-    endpoints, unusable = resolve_endpoints(args.host or [], args.context or [], args.all_contexts)
-    # The engines are read while the rules load: most of a run is waiting for their answers.
-    reader = ThreadPoolExecutor(max_workers=1)
-    reading = reader.submit(_read_engines, endpoints, args) if endpoints else None
-    reader.shutdown(wait=False)
     loaded, config = rules_and_config(args)
     notifications = []
     for name, problem in unusable:
         print_error(f"context {name}: {problem}")
         notifications.append(Notification("", f"context {name}: {problem}", "error"))
+    engine = Engine(loaded.rules, config, today=_today())
+    refs = [EngineRef(e.name, e.host) for e in endpoints]
     status = _status_spinner(f"reading the containers of {len(endpoints)} engine{'s' if len(endpoints) != 1 else ''}")
     try:
-        audits = reading.result() if reading is not None else []
+        checked = [engine.check_live(stream.specs(), host, ref) if (host := stream.host()) is not None else None
+                   for stream, ref in zip(reading.streams, refs, strict=True)]
+        audits = reading.result()
     finally:
         if status:
             status.stop()
-    engine = Engine(loaded.rules, config, today=_today())
     result = EngineResult()
-    for audit in audits:
-        ref = EngineRef(audit.endpoint.name, audit.endpoint.host)
-        if audit.result is None:
+    for audit, ref, engine_checked in zip(audits, refs, checked, strict=True):
+        if audit.result is None or engine_checked is None:
             print_error(f"engine {_engine_label(ref)}: {audit.error}")
             notifications.append(Notification("", f"engine {_engine_label(ref)}: {audit.error}", "error", engine=ref))
             continue
-        checked = engine.check_live([*audit.result.specs, *audit.result.services], audit.result.host, ref)
-        result.findings.extend(checked.findings)
-        result.errors.extend(checked.errors)
+        # what was checked as it came, less the task containers reported under their service
+        reported = audit.result.reported()
+        result.findings.extend(f for f in engine_checked.findings if f.container is None or f.container in reported)
+        result.errors.extend(engine_checked.errors)
         notifications.extend(Notification("", f"engine {_engine_label(ref)}: {note}", "warning", engine=ref)
                              for note in audit.result.notes)
     result.findings.sort(key=lambda f: f.sort_key())
     hard_error = bool(unusable) or any(a.result is None for a in audits)
     return _finish_live(args, loaded, config, engine, result, notifications, hard_error)
-
-
-def _read_engines(endpoints, args: argparse.Namespace):
-    from dockaudit.sources.live import audit_fleet
-
-    return audit_fleet(endpoints, all=args.all, names=args.name or [], labels=args.label or [], timeout=args.timeout)
 
 
 def _engine_label(ref) -> str:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,9 +28,10 @@ from urllib.parse import quote, urlencode
 from dockaudit.sources.contexts import DEFAULT_HOST, Endpoint, TlsFiles
 
 if TYPE_CHECKING:
-    from dockaudit.model import ContainerSpec, HostInfo, Process
+    from dockaudit.model import ContainerRef, ContainerSpec, HostInfo, Process
 
-__all__ = ["EngineAudit", "LiveError", "LiveResult", "audit_fleet", "audit_host", "connect"]
+__all__ = ["EngineAudit", "FleetReading", "LiveError", "LiveResult", "SpecStream", "audit_fleet", "audit_host",
+           "connect"]
 
 WORKERS = 16
 MIN_API_VERSION = "1.24"  # the oldest the SDK speaks; only to ask a TCP engine for its own
@@ -66,6 +68,10 @@ class LiveResult:
 
     def service_ids(self) -> set[str]:
         return {s.container.id for s in self.services if s.container is not None}
+
+    def reported(self) -> set[ContainerRef]:
+        """The containers and services the result reports (the findings of no other count)."""
+        return {s.container for s in (*self.specs, *self.services) if s.container is not None}
 
 
 def _without_orphan_tasks(specs: list[ContainerSpec], result: LiveResult) -> list[ContainerSpec]:
@@ -147,6 +153,15 @@ def _ssh_relay(address: str) -> Any:
         raise LiveError(f"cannot connect to the Docker engine at {address}: {exc}") from None
 
 
+def _through_relay(exc: LiveError, relay: Any, remote: str) -> LiveError:
+    """*exc*, or for an engine behind ssh what the ssh client said (and the relay closed)."""
+    if relay is None:
+        return exc
+    reason = relay.reason()
+    relay.close()
+    return LiveError(f"cannot connect to the Docker engine at {remote}: {reason}" if reason else exc.message)
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc)
     for marker in ("Permission denied", "No such file or directory", "Connection refused",
@@ -164,13 +179,16 @@ def audit_host(
     labels: list[str] | None = None,
     timeout: float = 10.0,
     processes: bool = True,
+    stream: SpecStream | None = None,
 ) -> LiveResult:
     """Read the containers of *host* (running ones, or every one with *all*).
 
     *names* and *labels* filter as ``docker ps --filter name=…/label=…`` does
     (a name matches as a substring; every label must match). *processes*
     reads ``top`` for running containers. Raises `LiveError` when the engine
-    cannot be reached or listed.
+    cannot be reached or listed. A *stream* is handed the host facts, every
+    spec as it is built and the services at the end (the result may leave
+    out some of those specs: task containers are reported under their service).
     """
     address = (host.host if isinstance(host, Endpoint) else host) or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
     relay = None
@@ -183,12 +201,7 @@ def audit_host(
     try:
         reader = _open_reader(host, address, timeout)
     except LiveError as exc:
-        if relay is None:
-            raise
-        reason = relay.reason()
-        relay.close()
-        raise LiveError(f"cannot connect to the Docker engine at {remote}: {reason}"
-                        if reason else exc.message) from None
+        raise _through_relay(exc, relay, remote) from None
     filters: dict[str, list[str]] = {}
     if names:
         filters["name"] = list(names)
@@ -205,6 +218,12 @@ def audit_host(
             services = pool.submit(reader.services, filters)
             # container: modes name their target by id; the target may be outside the filter
             everyone = pool.submit(reader.containers, True, {}) if filters or not all else listing
+            try:
+                reader.check(address)  # asked beside the first reads, not before them
+            except LiveError as exc:
+                reader.close()  # what the pool is still reading fails at once
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise _through_relay(exc, relay, remote) from None
             summaries = listing.result()
             image_ids = sorted({s.get("ImageID") for s in summaries if isinstance(s.get("ImageID"), str)})
             image_reads = [pool.submit(reader.inspect_image, i) for i in image_ids]
@@ -221,12 +240,22 @@ def audit_host(
                         context.append(_SpecBuilder(_host_info(info_doc, dangling.result()),
                                                     dict(_all_names(everyone.result())), image_docs,
                                                     _tag_index(images.result()), info_doc))
+                        if stream is not None:
+                            stream.put(context[0].host)
                     return context[0]
 
             ids = [s["Id"] for s in summaries if isinstance(s.get("Id"), str)]
             broken = threading.Event()  # once the engine fails to answer, the other reads stop at once
-            # each reader builds the spec of what it read while the others wait for the engine
-            built = list(pool.map(lambda i: builder().spec(*_guarded_inspect(reader, i, processes, broken)), ids))
+
+            def read(container_id: str) -> tuple[ContainerSpec | None, str]:
+                """Inspect (and ``top``) one container and build its spec, while the others wait for the engine."""
+                answers = _guarded_inspect(reader, container_id, processes, broken)
+                spec, problem = builder().spec(*answers)
+                if spec is not None and stream is not None:
+                    stream.put(spec)
+                return spec, problem
+
+            built = list(pool.map(read, ids))
             host_info = builder().host
             service_docs = [s for s in services.result() or [] if isinstance(s, dict)]
             network_names = {n["Id"]: n["Name"] for n in (reader.networks() if service_docs else [])
@@ -250,6 +279,8 @@ def audit_host(
         result.services = sorted((spec_from_service(doc, network_names) for doc in service_docs),
                                  key=lambda s: (s.name or "", s.container.id if s.container else ""))
         result.specs = _without_orphan_tasks(drop_tasks(result.specs, result.service_ids()), result)
+        for service in result.services if stream is not None else ():
+            stream.put(service)
     result.host = host_info
     return result
 
@@ -276,29 +307,37 @@ class _SpecBuilder:
                                  tag_image_id=self.tags.get(_tag_key(_dict(doc.get("Config")).get("Image")))), ""
 
 
-def audit_fleet(endpoints: list[Endpoint], **options: Any) -> list[EngineAudit]:
+def audit_fleet(endpoints: list[Endpoint], streams: list[SpecStream] | None = None,
+                **options: Any) -> list[EngineAudit]:
     """`audit_host` on every endpoint at once; an engine that fails is an `EngineAudit` with an error.
 
     The engines are read in parallel, each with its own pool of readers, so a
-    fleet takes about as long as its slowest engine.
+    fleet takes about as long as its slowest engine. *streams*, one per
+    endpoint, are handed what `audit_host` hands on, and are closed when
+    their engine is read or has failed.
     """
 
-    def one(endpoint: Endpoint) -> EngineAudit:
+    def one(index: int) -> EngineAudit:
+        endpoint = endpoints[index]
+        stream = streams[index] if streams is not None else None
         started = time.perf_counter()
         try:
-            result = audit_host(endpoint, **options)
+            result = audit_host(endpoint, stream=stream, **options)
         except LiveError as exc:
             return EngineAudit(endpoint, error=exc.message, seconds=time.perf_counter() - started)
         except Exception as exc:  # one engine's surprise must not lose the other engines
             return EngineAudit(endpoint, error=f"internal error: {type(exc).__name__}: {exc}",
                                seconds=time.perf_counter() - started)
+        finally:
+            if stream is not None:
+                stream.close()
         return EngineAudit(endpoint, result=result, seconds=time.perf_counter() - started)
 
-    if len(endpoints) == 1:
-        audits = [one(endpoints[0])]
+    if len(endpoints) <= 1:
+        audits = [one(i) for i in range(len(endpoints))]
     else:
         with ThreadPoolExecutor(max_workers=len(endpoints)) as pool:
-            audits = list(pool.map(one, endpoints))
+            audits = list(pool.map(one, range(len(endpoints))))
     # a task runs on a worker of the Swarm whose manager is in the run: it is reported under its service
     service_ids = {i for a in audits if a.result is not None for i in a.result.service_ids()}
     if service_ids:
@@ -308,6 +347,77 @@ def audit_fleet(endpoints: list[Endpoint], **options: Any) -> list[EngineAudit]:
             if audit.result is not None:
                 audit.result.specs = drop_tasks(audit.result.specs, service_ids)
     return audits
+
+
+class SpecStream:
+    """What the readers of one engine hand on while they read, in order: the host facts, the spec
+    of each container as soon as it is built, the engine's services; then the end, also when the
+    engine fails. One thread puts, another takes."""
+
+    _END = object()
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._host: HostInfo | None = None
+        self._ended = False
+
+    def put(self, item: HostInfo | ContainerSpec) -> None:
+        self._queue.put(item)
+
+    def close(self) -> None:
+        self._queue.put(self._END)
+
+    def _take(self) -> Any:
+        if self._ended:
+            return self._END
+        item = self._queue.get()
+        self._ended = item is self._END
+        return item
+
+    def host(self) -> HostInfo | None:
+        """The host facts, once read; None when the engine failed before they were."""
+        if self._host is None:
+            item = self._take()
+            self._host = None if item is self._END else item
+        return self._host
+
+    def specs(self) -> Iterator[ContainerSpec]:
+        """The specs, containers then services, as they come (after `host`)."""
+        self.host()
+        while (item := self._take()) is not self._END:
+            yield item
+
+
+class FleetReading:
+    """`audit_fleet` under way in a thread of its own from the moment it is made; `result` waits for it.
+
+    ``dockaudit live`` makes it before it loads its rules, configuration and
+    report writers, so that all of that is done while the engines answer;
+    then it checks each spec as `streams` hand it on.
+    """
+
+    def __init__(self, endpoints: list[Endpoint], **options: Any) -> None:
+        self.streams = [SpecStream() for _ in endpoints]
+        self._audits: list[EngineAudit] = []
+        self._error: BaseException | None = None
+        # a daemon: a run that fails meanwhile (a bad configuration) does not wait for the engines
+        self._thread = threading.Thread(target=self._read, args=(endpoints, options), name="dockaudit-live",
+                                        daemon=True)
+        self._thread.start()
+
+    def _read(self, endpoints: list[Endpoint], options: dict[str, Any]) -> None:
+        try:
+            self._audits = audit_fleet(endpoints, self.streams, **options)
+        except BaseException as exc:  # raised in the thread that asks for the result
+            self._error = exc
+            for stream in self.streams:
+                stream.close()
+
+    def result(self) -> list[EngineAudit]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._audits
 
 
 def _dict(value: Any) -> dict:
@@ -323,6 +433,9 @@ class _SdkReader:
 
     def __init__(self, api: Any) -> None:
         self.api = api
+
+    def check(self, address: str) -> None:
+        """Nothing more to check: `connect` had the engine answer a ping."""
 
     def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[int, Any]:
         import docker.errors
@@ -387,39 +500,42 @@ class _SocketReader:
     times cheaper, and ``dockaudit live`` does not import the SDK.
     """
 
-    def __init__(self, path: str, version: str | None, timeout: float) -> None:
-        self.path, self.version, self.timeout = path, version, timeout
+    def __init__(self, path: str, timeout: float, connect_timeout: float) -> None:
+        self.path, self.timeout, self.connect_timeout = path, timeout, connect_timeout
         self._local = threading.local()
         self._connections: list[_UnixHttp] = []
         self._lock = threading.Lock()
+        self._closed = False
 
-    def negotiate(self, address: str, connect_timeout: float) -> None:
-        """Ask the engine its API version (the connection check): `LiveError` when it does not answer."""
-        timeout, self.timeout = self.timeout, connect_timeout
+    def check(self, address: str) -> None:
+        """Whether the engine answers ``/_ping`` within the connect timeout: `LiveError` when not.
+
+        No API version is negotiated: the paths carry none, and the engine
+        answers them in its own (what ``/version`` would have given).
+        """
+        conn = self._register(_UnixHttp(self.path, self.connect_timeout))
         try:
-            status, answer = self._request("/version")
+            status, body = conn.get("/_ping")
         except OSError as exc:
-            self.close()
             raise LiveError(f"cannot connect to the Docker engine at {address}: {_reason(exc)}") from None
         finally:
-            self.timeout = timeout
-        version = _dict(answer).get("ApiVersion")
-        if status != 200 or not isinstance(version, str):
-            self.close()
+            conn.close()
+        if status != 200:
+            answer = _dict(_json_or_message(body))
             raise LiveError(f"cannot connect to the Docker engine at {address}: "
-                            f"{_dict(answer).get('message') or f'status {status}'}")
-        self.version = version
+                            f"{answer.get('message') or f'status {status}'}")
+
+    def _register(self, conn: _UnixHttp) -> _UnixHttp:
         with self._lock:
-            for conn in self._connections:
-                conn.settimeout(timeout)
+            if self._closed:
+                raise ConnectionAbortedError("the reader is closed")
+            self._connections.append(conn)
+        return conn
 
     def _connection(self) -> _UnixHttp:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _UnixHttp(self.path, self.timeout)
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+            conn = self._local.conn = self._register(_UnixHttp(self.path, self.timeout))
         return conn
 
     def _request(self, url: str) -> tuple[int, Any]:
@@ -434,15 +550,11 @@ class _SocketReader:
                 # a kept-alive connection the engine closed is opened again; no answer in time is final
                 if attempt == 2 or isinstance(exc, TimeoutError) or not conn.reused:
                     raise
-        try:
-            data = json.loads(body) if body else None
-        except ValueError:
-            data = {"message": body[:200].decode(errors="replace")}
-        return status, data
+        return status, _json_or_message(body)
 
     def _get(self, url: str, **params: Any) -> tuple[int, Any]:
         query = urlencode({k: v for k, v in params.items() if v is not None})
-        return self._request(f"/v{self.version}{url}" + (f"?{query}" if query else ""))
+        return self._request(url + (f"?{query}" if query else ""))
 
     def _needed(self, url: str, **params: Any) -> Any:
         status, answer = self._get(url, **params)
@@ -481,9 +593,18 @@ class _SocketReader:
         return self._get(f"/containers/{quote(container_id, safe='')}/top")
 
     def close(self) -> None:
+        """Close every connection; a read still waiting on one fails at once, and no new one opens."""
         with self._lock:
+            self._closed = True
             for conn in self._connections:
-                conn.close()
+                conn.close(wake=True)
+
+
+def _json_or_message(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return {"message": body[:200].decode(errors="replace")}
 
 
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)")
@@ -522,11 +643,13 @@ class _UnixHttp:
         return sock
 
     def _fill(self) -> None:
-        assert self.sock is not None
+        sock = self.sock
+        if sock is None:  # closed by another thread
+            raise ConnectionAbortedError("the connection was closed")
         if self.position:  # drop what was read, once, rather than at every line
             del self.buffer[:self.position]
             self.position = 0
-        data = self.sock.recv(262144)
+        data = sock.recv(262144)
         if not data:
             raise ConnectionResetError("the engine closed the connection")
         self.buffer += data
@@ -585,19 +708,24 @@ class _UnixHttp:
             self.reused = True
         return status, body
 
-    def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
+    def close(self, wake: bool = False) -> None:
+        """Close the connection; with *wake*, a read another thread is blocked in returns first."""
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            if wake:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            sock.close()
 
 
 def _open_reader(host: str | Endpoint | None, address: str, timeout: float) -> _SdkReader | _SocketReader:
-    """A reader of the engine at *address*, checked: plain HTTP on a Unix socket, else the SDK."""
+    """A reader of the engine at *address*: plain HTTP on a Unix socket (checked beside its first
+    reads), else the SDK (checked now)."""
     if address.startswith("unix://"):
         connect_timeout = min(CONNECT_TIMEOUT, timeout) if timeout > 0 else CONNECT_TIMEOUT
-        reader = _SocketReader(address[len("unix://"):], None, max(timeout, connect_timeout))
-        reader.negotiate(address, connect_timeout)
-        return reader
+        return _SocketReader(address[len("unix://"):], max(timeout, connect_timeout), connect_timeout)
     return _SdkReader(connect(host, timeout).api)
 
 
