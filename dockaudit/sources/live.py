@@ -22,12 +22,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from dockaudit.sources.contexts import DEFAULT_HOST, Endpoint, TlsFiles
 
+# typing.TYPE_CHECKING, without the import of typing before the first request
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from dockaudit.model import ContainerRef, ContainerSpec, HostInfo, Process
 
 __all__ = ["EngineAudit", "FleetReading", "LiveError", "LiveResult", "SpecStream", "audit_fleet", "audit_host",
@@ -207,7 +210,6 @@ def audit_host(
         filters["name"] = list(names)
     if labels:
         filters["label"] = list(labels)
-    result = LiveResult()
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             listing = pool.submit(reader.containers, all, filters)
@@ -267,6 +269,7 @@ def audit_host(
         if relay is not None:
             relay.close()
 
+    result = LiveResult()  # not before the first requests: its default host facts import the model
     for container_id, (spec, problem) in zip(ids, built, strict=True):
         if spec is None:
             result.notes.append(f"container {container_id[:12]} {problem}; skipped")
