@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import gc
 import os
 import sys
@@ -24,6 +23,10 @@ from dockaudit.clibase import (
     rules_and_config,
 )
 from dockaudit.memory import collector_paused
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing and datetime at every start
+if TYPE_CHECKING:
+    import datetime as dt
 
 FORMATS = ("auto", "text", "json", "sarif", "github", "parsable", "markdown")
 SHELL_SHEBANG = ("sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "busybox")
@@ -522,6 +525,8 @@ def _baseline(args: argparse.Namespace, findings: list, checked: list[str]):
 def _today() -> dt.date | None:
     value = os.environ.get("DOCKAUDIT_TODAY")
     if value:
+        import datetime as dt
+
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
