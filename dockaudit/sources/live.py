@@ -629,11 +629,6 @@ class _UnixHttp:
         self.position = 0  # what of the buffer was read
         self.reused = False  # an answer came on it already: the engine may have closed it since
 
-    def settimeout(self, timeout: float) -> None:
-        self.timeout = timeout
-        if self.sock is not None:
-            self.sock.settimeout(timeout)
-
     def _open(self) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
