@@ -731,8 +731,7 @@ def cmd_live(args: argparse.Namespace) -> int:
 
     endpoints, unusable = resolve_endpoints(args.host or [], args.context or [], args.all_contexts)
     # Most of a run is waiting for the engines: they are asked first, and the rules, the configuration
-    # and what the report needs are loaded while they answer; then each container is checked as soon
-    # as it is read.
+    # and what the report needs are loaded while they answer.
     reading = FleetReading(endpoints, all=args.all, names=args.name or [], labels=args.label or [],
                            timeout=args.timeout)
 
@@ -745,26 +744,23 @@ def cmd_live(args: argparse.Namespace) -> int:
     for name, problem in unusable:
         print_error(f"context {name}: {problem}")
         notifications.append(Notification("", f"context {name}: {problem}", "error"))
-    engine = Engine(loaded.rules, config, today=_today())
-    refs = [EngineRef(e.name, e.host) for e in endpoints]
     status = _status_spinner(f"reading the containers of {len(endpoints)} engine{'s' if len(endpoints) != 1 else ''}")
     try:
-        checked = [engine.check_live(stream.specs(), host, ref) if (host := stream.host()) is not None else None
-                   for stream, ref in zip(reading.streams, refs, strict=True)]
         audits = reading.result()
     finally:
         if status:
             status.stop()
+    engine = Engine(loaded.rules, config, today=_today())
     result = EngineResult()
-    for audit, ref, engine_checked in zip(audits, refs, checked, strict=True):
-        if audit.result is None or engine_checked is None:
+    for audit in audits:
+        ref = EngineRef(audit.endpoint.name, audit.endpoint.host)
+        if audit.result is None:
             print_error(f"engine {_engine_label(ref)}: {audit.error}")
             notifications.append(Notification("", f"engine {_engine_label(ref)}: {audit.error}", "error", engine=ref))
             continue
-        # what was checked as it came, less the task containers reported under their service
-        reported = audit.result.reported()
-        result.findings.extend(f for f in engine_checked.findings if f.container is None or f.container in reported)
-        result.errors.extend(engine_checked.errors)
+        checked = engine.check_live([*audit.result.specs, *audit.result.services], audit.result.host, ref)
+        result.findings.extend(checked.findings)
+        result.errors.extend(checked.errors)
         notifications.extend(Notification("", f"engine {_engine_label(ref)}: {note}", "warning", engine=ref)
                              for note in audit.result.notes)
     result.findings.sort(key=lambda f: f.sort_key())

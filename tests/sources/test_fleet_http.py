@@ -3,7 +3,6 @@
 The engine frames its answers with Content-Length or chunked encoding, keeps
 connections alive, and may close one between two requests: each case is
 sent as those bytes, exactly, by a server on a socket in a temporary folder.
-Also the stream that hands specs on from the reading threads as they are built.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dockaudit.sources.live import LiveError, SpecStream, _SocketReader, _UnixHttp
+from dockaudit.sources.live import LiveError, _SocketReader, _UnixHttp
 
 
 class CannedServer:
@@ -217,35 +216,3 @@ def test_a_reader_closed_meanwhile_wakes_a_waiting_read_and_opens_nothing(silent
     with pytest.raises(OSError):
         reader.images()
 
-
-def test_a_stream_hands_on_the_host_then_each_spec_as_it_comes():
-    from dockaudit.model import HostInfo
-
-    stream = SpecStream()
-    host = HostInfo(default_log_driver="json-file")
-    first, second = object(), object()  # specs, as far as the stream is concerned
-    taken: list[object] = []
-    stream.put(host)
-    stream.put(first)
-
-    def take() -> None:
-        assert stream.host() is host
-        for spec in stream.specs():
-            taken.append(spec)
-
-    reader = threading.Thread(target=take)
-    reader.start()
-    time.sleep(0.1)
-    assert taken == [first]  # taken while the engine is still being read
-    stream.put(second)
-    stream.close()
-    reader.join(5)
-    assert taken == [first, second] and not reader.is_alive()
-    assert list(stream.specs()) == []  # ended: nothing waits
-
-
-def test_a_stream_of_an_engine_that_failed_has_no_host():
-    stream = SpecStream()
-    stream.close()
-    assert stream.host() is None
-    assert list(stream.specs()) == []

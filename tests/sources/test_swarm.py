@@ -168,8 +168,8 @@ def test_a_worker_engine_in_the_same_run_does_not_repeat_tasks(fleet, services, 
 
 
 def test_a_worker_in_the_same_cli_run_reports_nothing_twice(fleet, services, monkeypatch, tmp_path):
-    """``dockaudit live`` checks each container as it is read, the worker's task containers too: their
-    findings are left out once the manager's services are known, and the services count once."""
+    """Through ``dockaudit live``: no finding names a task container of the worker, and the services
+    count once."""
     from dockaudit.cli import main
     from dockaudit.sources import contexts
 
