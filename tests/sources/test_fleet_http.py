@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,9 +69,14 @@ def serve(tmp_path: Path) -> Iterator:
         servers.append(CannedServer(path, list(answers)))
         return path
 
+    start.servers = servers  # type: ignore[attr-defined]
     yield start
     for server in servers:
         server.close()
+
+
+def servers_of(serve) -> list[CannedServer]:
+    return serve.servers
 
 
 def chunked(*parts: bytes, trailer: bytes = b"") -> bytes:
@@ -129,29 +135,84 @@ def test_garbage_is_an_os_error_not_a_crash(serve):
 
 def test_a_kept_alive_connection_the_engine_closed_is_opened_again(serve):
     answers = [
-        b"HTTP/1.1 200 OK\r\nContent-Length: 21\r\n\r\n{\"ApiVersion\":\"1.41\"}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n{\"ServerVersion\":\"27\"}",
         None,  # the engine closes the idle connection
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]",
     ]
     path = serve(*answers)
-    reader = _SocketReader(str(path), None, 5)
+    reader = _SocketReader(str(path), 5, 5)
+    server = servers_of(serve)[0]
     try:
-        reader.negotiate(f"unix://{path}", 5)
-        assert reader.version == "1.41"
+        assert reader.info() == {"ServerVersion": "27"}
         assert reader.networks() == []
     finally:
         reader.close()
+    assert server.connections == 2
+    # no API version in the paths: the engine answers in its own, as /version would have said
+    assert [r.split(b"\r\n", 1)[0] for r in server.requests] == [b"GET /info HTTP/1.1", b"GET /networks HTTP/1.1"]
 
 
-def test_a_socket_that_answers_nothing_times_out(tmp_path):
+def test_the_check_is_a_ping_and_its_refusal_is_a_connection_error(serve):
+    path = serve(b"HTTP/1.1 200 OK\r\nApi-Version: 1.47\r\nContent-Length: 2\r\n\r\nOK",
+                 b"HTTP/1.1 404 Not Found\r\nContent-Length: 35\r\n\r\n{\"message\": \"page not found here\"}\n")
+    reader = _SocketReader(str(path), 5, 5)
+    try:
+        reader.check(f"unix://{path}")
+        with pytest.raises(LiveError, match=r"cannot connect to the Docker engine at unix://.*: page not found here$"):
+            reader.check(f"unix://{path}")
+    finally:
+        reader.close()
+    assert [r.split(b"\r\n", 1)[0] for r in servers_of(serve)[0].requests] == [b"GET /_ping HTTP/1.1"] * 2
+
+
+@pytest.fixture
+def silent(tmp_path: Path) -> Iterator[Path]:
+    """A socket that accepts connections and never answers."""
     path = tmp_path / "silent.sock"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(path))
-    listener.listen(1)
-    reader = _SocketReader(str(path), None, 30)
+    listener.listen(16)
+    yield path
+    listener.close()
+
+
+def test_a_socket_that_answers_nothing_times_out(silent):
+    reader = _SocketReader(str(silent), 30, 0.5)
     try:
         with pytest.raises(LiveError, match="cannot connect to the Docker engine at .*silent.sock: timed out"):
-            reader.negotiate(f"unix://{path}", 0.5)
+            reader.check(f"unix://{silent}")
     finally:
         reader.close()
-        listener.close()
+
+
+def test_a_failed_check_does_not_wait_for_the_reads_sent_beside_it(silent, monkeypatch):
+    """The list and the other first reads go out with the check: when the check times out, they are
+    given up at once rather than each waiting for its own, longer, timeout."""
+    from dockaudit.sources import live
+
+    monkeypatch.setattr(live, "CONNECT_TIMEOUT", 0.5)
+    start = time.monotonic()
+    with pytest.raises(LiveError, match="cannot connect to the Docker engine at .*silent.sock: timed out"):
+        live.audit_host(f"unix://{silent}", timeout=30)
+    assert time.monotonic() - start < 5
+
+
+def test_a_reader_closed_meanwhile_wakes_a_waiting_read_and_opens_nothing(silent):
+    reader = _SocketReader(str(silent), 30, 30)
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            reader.info()
+        except OSError as exc:
+            failures.append(exc)
+
+    waiting = threading.Thread(target=read)
+    waiting.start()
+    time.sleep(0.2)  # the request is sent and its answer awaited
+    reader.close()
+    waiting.join(5)
+    assert not waiting.is_alive() and len(failures) == 1
+    with pytest.raises(OSError):
+        reader.images()
+

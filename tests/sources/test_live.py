@@ -297,7 +297,7 @@ def test_socket_and_sdk_readers_agree(engine, states):
     from dockaudit.sources.live import _inspect, _SdkReader, _SocketReader
 
     api = engine.client().api
-    socket_reader = _SocketReader(str(engine.socket), "1.41", 10)
+    socket_reader = _SocketReader(str(engine.socket), 10, 5)
     sdk_reader = _SdkReader(api)
     try:
         for reader in (socket_reader, sdk_reader):

@@ -136,10 +136,9 @@ def test_tasks_are_reported_once_under_their_service(cli_report):
     assert rules_of(cli_report, f"{PREFIX}web").count("DA101") == 1
 
 
-def test_a_worker_engine_in_the_same_run_does_not_repeat_tasks(fleet, services, monkeypatch):
-    """A worker lists task containers but no services: those of a service read on the manager are
-    dropped from the worker's containers. The worker is the manager read with its services hidden."""
-    manager = fleet.manager
+def read_as_worker(manager, monkeypatch) -> None:
+    """A worker lists task containers but no services: the engine read as ``worker`` is the manager
+    with its services hidden."""
     real = live.audit_host
 
     def as_worker(endpoint, **options):
@@ -154,12 +153,37 @@ def test_a_worker_engine_in_the_same_run_does_not_repeat_tasks(fleet, services, 
         return result
 
     monkeypatch.setattr(live, "audit_host", as_worker)
+
+
+def test_a_worker_engine_in_the_same_run_does_not_repeat_tasks(fleet, services, monkeypatch):
+    """The task containers of a service read on the manager are dropped from the worker's containers."""
+    manager = fleet.manager
+    read_as_worker(manager, monkeypatch)
     endpoints = [live.Endpoint("manager", manager.url), live.Endpoint("worker", manager.url)]
     worker_alone = live.audit_fleet(endpoints[1:], all=True, timeout=10)[0].result
     assert len([s for s in worker_alone.specs if s.labels.get("com.docker.swarm.service.id")]) == 4
     both = live.audit_fleet(endpoints, all=True, timeout=10)
     assert [s for a in both for s in a.result.specs if s.labels.get("com.docker.swarm.service.id")] == []
     assert len(both[0].result.services) == 3
+
+
+def test_a_worker_in_the_same_cli_run_reports_nothing_twice(fleet, services, monkeypatch, tmp_path):
+    """Through ``dockaudit live``: no finding names a task container of the worker, and the services
+    count once."""
+    from dockaudit.cli import main
+    from dockaudit.sources import contexts
+
+    manager = fleet.manager
+    read_as_worker(manager, monkeypatch)
+    endpoints = [live.Endpoint("manager", manager.url), live.Endpoint("worker", manager.url)]
+    monkeypatch.setattr(contexts, "resolve_endpoints", lambda *args: (endpoints, []))
+    out = tmp_path / "report.json"
+    assert main(["live", "--all", "--format", "json", "--output-file", str(out)]) == 1
+    subjects = [(f["engine"]["name"], (f["container"] or {}).get("kind"), (f["container"] or {}).get("name"),
+                 f["rule"]) for f in json.loads(out.read_text())["findings"]]
+    assert [s for s in subjects if s[0] == "worker" and s[1] is not None] == []  # it runs nothing but tasks
+    assert [s for s in subjects if s[2] == f"{PREFIX}web" and s[3] == "DA101"] == [
+        ("manager", "service", f"{PREFIX}web", "DA101")]
 
 
 def test_a_service_removed_while_it_is_read(fleet, services, monkeypatch):
