@@ -128,6 +128,25 @@ def run_process(argv: Sequence[str], *, env: dict[str, str] | None = None,
     return Sample(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mb=usage.ru_maxrss / 1024, rc=proc.returncode, stdout_lines=lines)
 
 
+def settle(idle: float = 0.9, longest: float = 30.0) -> None:
+    """Wait (at most *longest* seconds) until the machine's CPUs are *idle* of the time
+    for half a second: a measurement of CPU seconds is one of dockaudit, not of what
+    the bench left running (an engine stopping, its containers exiting)."""
+    def idle_and_total() -> tuple[int, int]:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = [int(x) for x in handle.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, all
+    if not os.path.exists("/proc/stat"):
+        return
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        idle0, total0 = idle_and_total()
+        time.sleep(0.5)
+        idle1, total1 = idle_and_total()
+        if total1 > total0 and (idle1 - idle0) / (total1 - total0) >= idle:
+            return
+
+
 def alternate(runs: int, first: Callable[[], Sample], second: Callable[[], Sample]
               ) -> tuple[list[Sample], list[Sample]]:
     """Run both *runs* times, swapping which goes first every round."""
@@ -371,6 +390,7 @@ def bench_growth(sizes: Sequence[float], runs: int, dockaudit: str, shellcheck: 
         name = f"growth, {size:g} MB ({lines} lines)"
         argv = [dockaudit, "check", "--format", "parsable", "--fail-on", "never", str(path)]
         count = 1 if size >= GROWTH_ONCE_FROM else runs
+        settle()
         try:
             ours = [run_process(argv) for _ in range(count)]
             peer = [run_process([shellcheck, "-f", "gcc", str(path)])] if shellcheck and n == 0 else []
@@ -856,16 +876,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BenchError as exc:
             rows.append(Row("one file, cold start", None, error=str(exc)))
 
+    # Before the engines: stopping one leaves the machine busy for a while after.
+    if "growth" in parts:
+        with tempfile.TemporaryDirectory(prefix="dockaudit-bench-growth-") as tmp:
+            rows += bench_growth(growth_sizes, args.runs, dockaudit, shellcheck, Path(tmp))
+
     if "live" in parts:
         rows += bench_live(sizes, args.runs, dockaudit)
     if "fleet" in parts:
         rows += bench_fleet(args.fleet_size, args.runs, dockaudit)
     if "peer" in parts:
         rows += bench_versus_docker_bench(args.runs, dockaudit)
-
-    if "growth" in parts:
-        with tempfile.TemporaryDirectory(prefix="dockaudit-bench-growth-") as tmp:
-            rows += bench_growth(growth_sizes, args.runs, dockaudit, shellcheck, Path(tmp))
 
     print(", ".join(f"{k}: {v}" for k, v in meta.items() if k != "synthetic"))
     print()
