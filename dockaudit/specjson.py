@@ -27,7 +27,7 @@ def to_data(value: Any) -> Any:
         return {
             f.name: to_data(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            if f.name not in _SKIP
+            if f.name not in _SKIP and not f.name.startswith("_")  # a private cache is no data
         }
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a record of the model (NamedTuple)
         return {name: to_data(getattr(value, name)) for name in value._fields if name not in _SKIP}
