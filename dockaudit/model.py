@@ -231,8 +231,7 @@ class DockerCommand:
             for use in self.options:
                 grouped.setdefault(use.name, []).append(use)
             by_name = {name: tuple(uses) for name, uses in grouped.items()}
-            if len(self.options) > _FEW_OPTIONS:
-                object.__setattr__(self, "_by_name", by_name)
+            object.__setattr__(self, "_by_name", by_name)
         return by_name
 
     def option(self, name: str) -> OptionUse | None:
@@ -246,6 +245,8 @@ class DockerCommand:
         return uses[-1] if uses else None
 
     def all(self, name: str) -> tuple[OptionUse, ...]:
+        if len(self.options) <= _FEW_OPTIONS:
+            return tuple([use for use in self.options if use.name == name])
         return self._uses().get(name, ())
 
     def has(self, name: str) -> bool:
